@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Shoal.Core;
+using Shoal.Core.Blobs;
+
+namespace Shoal.Clients.Origin;
+
+/// <summary>
+/// Typed client of one origin's blob API (<c>/v1/blobs</c>, <c>/v1/uploads</c>). The namespace
+/// (repository) travels with every call: origins route it to a storage backend.
+/// </summary>
+public sealed class OriginClient
+{
+    private const string Service = "origin";
+    private readonly HttpClient _http;
+
+    public OriginClient(HttpClient http, Uri baseAddress)
+    {
+        _http = http;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>The origin's base URL.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The blob's length, or null when the origin does not have it and cannot fetch it.</summary>
+    public async Task<long?> StatAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, BlobUri(digest, ns));
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        return response.Content.Headers.ContentLength;
+    }
+
+    /// <summary>Opens the blob (or a range of it) for streaming, or returns null when the origin does not have it.</summary>
+    public async Task<OriginBlob?> OpenReadAsync(Digest digest, string? ns, ByteRange? range, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, BlobUri(digest, ns));
+        if (range is { } r)
+        {
+            request.Headers.Range = new RangeHeaderValue(r.From, r.To);
+        }
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        try
+        {
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                response.Dispose();
+                return null;
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+            }
+            var headers = response.Content.Headers;
+            long total;
+            long offset = 0;
+            if (response.StatusCode == HttpStatusCode.PartialContent && headers.ContentRange is { Length: { } length, From: { } from })
+            {
+                total = length;
+                offset = from;
+            }
+            else
+            {
+                total = headers.ContentLength ?? throw new ServiceException(Service, response.StatusCode, "blob response without Content-Length");
+            }
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return new OriginBlob(response, stream, total, headers.ContentLength, offset);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The blob's piece metadata, or null when the origin does not have the blob.</summary>
+    public async Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri(BaseAddress, $"v1/blobs/{digest}/metainfo{NsQuery(ns, first: true)}"), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var info = MetaInfo.FromJson(bytes);
+        if (info.Digest != digest)
+        {
+            throw new ServiceException(Service, response.StatusCode, $"metainfo is for {info.Digest}, asked for {digest}");
+        }
+        return info;
+    }
+
+    /// <summary>
+    /// Uploads a whole blob in one request. The origin verifies the digest before it acknowledges;
+    /// a mismatch is a <see cref="ServiceException"/> with status 400.
+    /// </summary>
+    /// <param name="replicate">Whether the receiving origin copies the blob to the other replicas (false when this call is itself a replication).</param>
+    public async Task UploadAsync(Digest digest, Stream content, long length, string? ns, bool replicate, CancellationToken cancellationToken)
+    {
+        using var body = new StreamContent(content, Core.Blobs.StreamBuffers.CopyBufferSize);
+        body.Headers.ContentLength = length;
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        var uri = new Uri(BaseAddress, $"v1/blobs/{digest}{NsQuery(ns, first: true)}{(replicate ? "" : (ns is null ? "?" : "&") + "replicate=false")}");
+        using var response = await _http.PutAsync(uri, body, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+    }
+
+    /// <summary>Deletes the origin's cached copy of a blob. Returns false when it had none.</summary>
+    public async Task<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        using var response = await _http.DeleteAsync(new Uri(BaseAddress, $"v1/blobs/{digest}"), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        return true;
+    }
+
+    /// <summary>True when the origin answers its readiness check.</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(BaseAddress, "readiness"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private Uri BlobUri(Digest digest, string? ns) => new(BaseAddress, $"v1/blobs/{digest}{NsQuery(ns, first: true)}");
+
+    private static string NsQuery(string? ns, bool first)
+        => ns is null ? "" : (first ? "?" : "&") + "namespace=" + Uri.EscapeDataString(ns);
+}

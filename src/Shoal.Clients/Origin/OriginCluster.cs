@@ -1,0 +1,120 @@
+using System.Net.Sockets;
+using Shoal.Core;
+using Shoal.Core.Blobs;
+
+namespace Shoal.Clients.Origin;
+
+/// <summary>
+/// The origin cluster as its callers see it: each blob is owned by the <see cref="Replicas"/>
+/// highest-scoring origins under rendezvous hashing of its digest; reads try the owners in order
+/// and fail over to the next when one is unreachable.
+/// </summary>
+public sealed class OriginCluster
+{
+    private readonly Dictionary<string, OriginClient> _clients;
+
+    public OriginCluster(HttpClient http, IEnumerable<Uri> origins, int replicas = 2)
+    {
+        _clients = origins.Distinct().ToDictionary(u => u.AbsoluteUri, u => new OriginClient(http, u), StringComparer.Ordinal);
+        if (_clients.Count == 0)
+        {
+            throw new ArgumentException("at least one origin is required", nameof(origins));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(replicas);
+        Replicas = Math.Min(replicas, _clients.Count);
+    }
+
+    /// <summary>How many origins own each blob.</summary>
+    public int Replicas { get; }
+
+    /// <summary>Every origin of the cluster.</summary>
+    public IReadOnlyCollection<OriginClient> All => _clients.Values;
+
+    /// <summary>All origins, owners of <paramref name="digest"/> first.</summary>
+    public IReadOnlyList<OriginClient> ByPreference(Digest digest)
+        => RendezvousHash.Order(_clients.Keys, digest.Hex).Select(k => _clients[k]).ToArray();
+
+    /// <summary>The owners of <paramref name="digest"/>.</summary>
+    public IReadOnlyList<OriginClient> Owners(Digest digest) => ByPreference(digest).Take(Replicas).ToArray();
+
+    /// <summary>Stats the blob on its owners, failing over past unreachable ones.</summary>
+    public Task<long?> StatAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+        => FirstAsync(digest, (c, ct) => c.StatAsync(digest, ns, ct), cancellationToken);
+
+    /// <summary>Opens the blob on its owners, failing over past unreachable ones; null when none has it.</summary>
+    public Task<OriginBlob?> OpenReadAsync(Digest digest, string? ns, ByteRange? range, CancellationToken cancellationToken)
+        => FirstAsync(digest, (c, ct) => c.OpenReadAsync(digest, ns, range, ct), cancellationToken);
+
+    /// <summary>The blob's metainfo from its owners; null when none has the blob.</summary>
+    public Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+        => FirstAsync(digest, (c, ct) => c.GetMetaInfoAsync(digest, ns, ct), cancellationToken);
+
+    /// <summary>
+    /// Uploads a blob to its first reachable owner, which acknowledges only after verifying and
+    /// storing it (and copies it to the other replicas). <paramref name="openContent"/> is called
+    /// once per attempt, so a fail-over re-sends the bytes from the start.
+    /// </summary>
+    public async Task UploadAsync(Digest digest, Func<Stream> openContent, long length, string? ns, CancellationToken cancellationToken)
+    {
+        Exception? last = null;
+        foreach (var origin in Owners(digest))
+        {
+            try
+            {
+                await using var content = openContent();
+                await origin.UploadAsync(digest, content, length, ns, replicate: true, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (IsUnreachable(ex, cancellationToken))
+            {
+                last = ex;
+            }
+        }
+        throw new ServiceException("no owner of " + digest + " is reachable", last!);
+    }
+
+    private async Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken)
+    {
+        Exception? last = null;
+        var answered = false;
+        var preference = ByPreference(digest);
+        for (var i = 0; i < preference.Count; i++)
+        {
+            // Owners are authoritative; a non-owner is asked only when no owner could answer.
+            if (i >= Replicas && answered)
+            {
+                break;
+            }
+            try
+            {
+                var result = await call(preference[i], cancellationToken);
+                if (result is not null)
+                {
+                    return result;
+                }
+                answered = true;
+            }
+            catch (Exception ex) when (IsUnreachable(ex, cancellationToken))
+            {
+                last = ex;
+            }
+        }
+        if (!answered && last is not null)
+        {
+            throw new ServiceException("no origin is reachable", last);
+        }
+        return default;
+    }
+
+    /// <summary>True for failures that mean "try another origin" (connection refused, reset, 5xx).</summary>
+    public static bool IsUnreachable(Exception ex, CancellationToken cancellationToken)
+        => !cancellationToken.IsCancellationRequested && ex switch
+        {
+            HttpRequestException => true,
+            SocketException => true,
+            IOException => true,
+            TaskCanceledException => true, // connect timeout
+            ServiceException s => (int)s.StatusCode >= 500,
+            _ => false,
+        };
+}
