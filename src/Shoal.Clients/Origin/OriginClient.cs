@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Shoal.Core;
 using Shoal.Core.Blobs;
 
@@ -120,6 +121,75 @@ public sealed class OriginClient
         }
     }
 
+    /// <summary>Starts a chunked upload session and returns its id.</summary>
+    public async Task<string> StartUploadAsync(string? ns, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsync(new Uri(BaseAddress, $"v1/uploads{NsQuery(ns, first: true)}"), content: null, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        using var json = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+        return json.RootElement.TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } value
+            ? value
+            : throw new ServiceException(Service, response.StatusCode, "upload start answer without an id");
+    }
+
+    /// <summary>
+    /// Appends <paramref name="length"/> bytes to an upload session and returns its new size. With
+    /// <paramref name="offset"/> the origin refuses (status 416) a chunk that does not start at the
+    /// session's current size, so a retried chunk is never appended twice.
+    /// </summary>
+    public async Task<long> AppendUploadAsync(string id, Stream chunk, long length, long? offset, CancellationToken cancellationToken)
+    {
+        using var body = new StreamContent(chunk, Core.Blobs.StreamBuffers.CopyBufferSize);
+        body.Headers.ContentLength = length;
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        if (offset is { } start && length > 0)
+        {
+            body.Headers.TryAddWithoutValidation("Content-Range", $"{start}-{start + length - 1}");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Patch, UploadUri(id, query: null)) { Content = body };
+        using var response = await _http.SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        using var json = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+        return json.RootElement.TryGetProperty("size", out var size) && size.TryGetInt64(out var value)
+            ? value
+            : throw new ServiceException(Service, response.StatusCode, "upload answer without a size");
+    }
+
+    /// <summary>
+    /// Finishes an upload session: the origin verifies the bytes against <paramref name="digest"/>
+    /// (a mismatch is a <see cref="ServiceException"/> with status 400 and the session stays) and stores them.
+    /// </summary>
+    public async Task CommitUploadAsync(string id, Digest digest, bool replicate, CancellationToken cancellationToken)
+    {
+        var query = "digest=" + Uri.EscapeDataString(digest.ToString()) + (replicate ? "" : "&replicate=false");
+        using var response = await _http.PutAsync(UploadUri(id, query), content: null, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+    }
+
+    /// <summary>Cancels an upload session. Returns false when the origin did not know it.</summary>
+    public async Task<bool> CancelUploadAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await _http.DeleteAsync(UploadUri(id, query: null), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        return true;
+    }
+
     /// <summary>Deletes the origin's cached copy of a blob. Returns false when it had none.</summary>
     public async Task<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken)
     {
@@ -148,6 +218,9 @@ public sealed class OriginClient
             return false;
         }
     }
+
+    private Uri UploadUri(string id, string? query)
+        => new(BaseAddress, "v1/uploads/" + Uri.EscapeDataString(id) + (query is null ? "" : "?" + query));
 
     private Uri BlobUri(Digest digest, string? ns) => new(BaseAddress, $"v1/blobs/{digest}{NsQuery(ns, first: true)}");
 

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Shoal.Origin.Internal;
+
+/// <summary>The origin's HTTP routes (the contract is <c>Shoal.Clients.Origin.OriginClient</c>).</summary>
+internal static class OriginEndpoints
+{
+    public static void MapOriginEndpoints(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<RequestFailureFilter>();
+
+        v1.MapMethods("/blobs/{digest}", [HttpMethods.Get, HttpMethods.Head],
+            (HttpContext context, string digest, BlobHandlers blobs) => blobs.GetAsync(context, digest));
+        v1.MapGet("/blobs/{digest}/metainfo",
+            (HttpContext context, string digest, BlobHandlers blobs) => blobs.GetMetaInfoAsync(context, digest));
+        v1.MapPut("/blobs/{digest}",
+            (HttpContext context, string digest, BlobHandlers blobs) => blobs.PutAsync(context, digest));
+        v1.MapDelete("/blobs/{digest}",
+            (string digest, BlobHandlers blobs) => blobs.Delete(digest));
+
+        v1.MapPost("/uploads",
+            (HttpContext context, UploadHandlers uploads) => uploads.Start(context));
+        v1.MapMethods("/uploads/{id}", [HttpMethods.Patch],
+            (HttpContext context, string id, UploadHandlers uploads) => uploads.AppendAsync(context, id));
+        v1.MapGet("/uploads/{id}",
+            (HttpContext context, string id, UploadHandlers uploads) => uploads.Get(context, id));
+        v1.MapPut("/uploads/{id}",
+            (HttpContext context, string id, UploadHandlers uploads) => uploads.CommitAsync(context, id));
+        v1.MapDelete("/uploads/{id}",
+            (string id, UploadHandlers uploads) => uploads.Cancel(id));
+    }
+}
