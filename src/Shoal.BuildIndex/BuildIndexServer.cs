@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Shoal.BuildIndex.Internal;
+using Shoal.Hosting;
+
+namespace Shoal.BuildIndex;
+
+/// <summary>
+/// Builds build-index: the per-repository record of tags (tag → manifest digest), manifest
+/// revisions and blob links, and the catalog, over <c>/v1/repositories</c>; plus <c>/health</c> and
+/// <c>/readiness</c> (ready while the data directory takes writes).
+/// </summary>
+public static class BuildIndexServer
+{
+    /// <summary>
+    /// Validates <paramref name="options"/> and builds build-index's web application (not started).
+    /// <paramref name="configure"/> may adjust the builder (logging, services) before it is built.
+    /// </summary>
+    /// <exception cref="ConfigurationException">The options are invalid; the message names the keys.</exception>
+    public static WebApplication Build(BuildIndexOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        OptionsValidator.ValidateOrThrow(options, BuildIndexOptions.ConfigSection);
+
+        var builder = ServiceHost.CreateBuilder("build-index", options.Listen);
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton<ITagStore>(sp => new FileTagStore(options.DataDir, sp.GetRequiredService<ILogger<FileTagStore>>()));
+        services.AddSingleton<RepositoryEndpoints>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var endpoints = app.Services.GetRequiredService<RepositoryEndpoints>();
+        app.MapGet(RepositoryEndpoints.Prefix, endpoints.ListRepositoriesAsync);
+        app.MapMethods(RepositoryEndpoints.Prefix + "/{**path}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete], endpoints.HandleAsync);
+
+        var store = app.Services.GetRequiredService<ITagStore>();
+        app.MapHealth((_, cancellationToken) => store.CheckWritableAsync(cancellationToken));
+        return app;
+    }
+}

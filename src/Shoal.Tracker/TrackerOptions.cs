@@ -1,0 +1,108 @@
+using System.ComponentModel.DataAnnotations;
+using Shoal.Clients;
+using Shoal.Hosting;
+using Shoal.Tracker.Internal;
+
+namespace Shoal.Tracker;
+
+/// <summary>
+/// Configuration of the tracker: which peers hold which blob (swarms keyed by info hash), and the
+/// blobs' metainfo, fetched from the origins. Bound from the <c>tracker</c> section.
+/// </summary>
+public sealed class TrackerOptions : IValidatableObject
+{
+    /// <summary>The configuration section.</summary>
+    public const string ConfigSection = "tracker";
+
+    /// <summary>Default port of the HTTP API.</summary>
+    public const int DefaultPort = 15003;
+
+    /// <summary>Where the HTTP API listens. Default <c>127.0.0.1:15003</c>.</summary>
+    [Required]
+    public ListenOptions Listen { get; set; } = new() { Port = DefaultPort };
+
+    /// <summary>Base URLs of every origin of the cluster (at least one), asked for metainfo, e.g. <c>http://origin-1:15002</c>. Required.</summary>
+    [Required]
+    [MinLength(1)]
+    public List<string> Origins { get; set; } = [];
+
+    /// <summary>How many origins own each blob (must match the origins' own setting). Default 2.</summary>
+    [Range(1, 16)]
+    public int Replicas { get; set; } = 2;
+
+    /// <summary>How often peers are told to announce again. Default 3 seconds.</summary>
+    public TimeSpan AnnounceInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long a peer stays in a swarm without announcing again; must exceed
+    /// <see cref="AnnounceInterval"/>. A swarm with no peer left is dropped. Default 30 seconds.
+    /// </summary>
+    public TimeSpan PeerTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>At most this many swarm peers are handed out per announce (configured origin peers come on top). Default 50.</summary>
+    [Range(1, 10_000)]
+    public int MaxPeersPerAnnounce { get; set; } = 50;
+
+    /// <summary>At most this many peers are kept per swarm; when it is full the peer that announced longest ago makes room. Default 10,000.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxPeersPerSwarm { get; set; } = 10_000;
+
+    /// <summary>
+    /// Peer-to-peer addresses (<c>host:port</c>, <c>[v6]:port</c>) of the origins, handed out in every
+    /// announce answer as origin peers. Default none.
+    /// </summary>
+    public List<string> OriginPeers { get; set; } = [];
+
+    /// <summary>
+    /// Memory for cached metainfo (which never changes for a digest), least recently used evicted
+    /// first, in bytes of its JSON form (up to ~45 KB per blob); 0 disables caching. Default 64 MiB.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MetaInfoCacheBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How long a metainfo request waits for the origins before answering 503. Default 10 seconds.</summary>
+    public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How the tracker's HTTP client trusts the origins. Default: the system store.</summary>
+    public TlsClientOptions? ClientTls { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        for (var i = 0; i < Origins.Count; i++)
+        {
+            string? error = null;
+            try
+            {
+                ServiceEndpoint.Parse(Origins[i] ?? string.Empty);
+            }
+            catch (FormatException ex)
+            {
+                error = ex.Message;
+            }
+            if (error is not null)
+            {
+                yield return new ValidationResult($"entry {i}: {error}", [nameof(Origins)]);
+            }
+        }
+        for (var i = 0; i < OriginPeers.Count; i++)
+        {
+            if (!OriginPeer.TryParse(OriginPeers[i], out _, out var error))
+            {
+                yield return new ValidationResult($"entry {i}: {error}", [nameof(OriginPeers)]);
+            }
+        }
+        if (AnnounceInterval <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be positive", [nameof(AnnounceInterval)]);
+        }
+        if (PeerTtl <= AnnounceInterval)
+        {
+            yield return new ValidationResult($"must be longer than announceInterval ({AnnounceInterval}), or peers expire between announces", [nameof(PeerTtl)]);
+        }
+        if (OriginTimeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be positive", [nameof(OriginTimeout)]);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Shoal.Clients;
+using Shoal.Clients.Origin;
+using Shoal.Hosting;
+using Shoal.Tracker.Internal;
+
+namespace Shoal.Tracker;
+
+/// <summary>
+/// Builds a tracker: <c>POST /v1/announce/{infoHash}</c> (swarm membership and peer hand-out),
+/// <c>GET /v1/metainfo/{digest}</c> (from the origins, cached), plus <c>/health</c> and
+/// <c>/readiness</c> (always ready: the tracker depends on nothing to announce).
+/// </summary>
+public static class TrackerServer
+{
+    /// <summary>
+    /// Validates <paramref name="options"/> and builds the tracker's web application (not started).
+    /// <paramref name="configure"/> may adjust the builder (logging, services, a <see cref="TimeProvider"/>
+    /// or an <see cref="IPeerStore"/> of its own) before it is built.
+    /// </summary>
+    /// <exception cref="ConfigurationException">The options are invalid; the message names the keys.</exception>
+    public static WebApplication Build(TrackerOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        OptionsValidator.ValidateOrThrow(options, TrackerOptions.ConfigSection);
+
+        var builder = ServiceHost.CreateBuilder("tracker", options.Listen);
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => HttpClients.Create(options.ClientTls));
+        services.AddSingleton(sp => new OriginCluster(
+            sp.GetRequiredService<HttpClient>(),
+            options.Origins.Select(ServiceEndpoint.Parse),
+            options.Replicas));
+        services.AddSingleton<IPeerStore>(sp => new InMemoryPeerStore(sp.GetRequiredService<TimeProvider>(), options.PeerTtl, options.MaxPeersPerSwarm));
+        services.AddSingleton<AnnounceHandler>();
+        services.AddSingleton<MetaInfoHandler>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var announce = app.Services.GetRequiredService<AnnounceHandler>();
+        var metaInfo = app.Services.GetRequiredService<MetaInfoHandler>();
+        app.MapPost("/v1/announce/{infoHash}", (HttpContext context, string infoHash) => announce.AnnounceAsync(context, infoHash));
+        app.MapGet("/v1/metainfo/{digest}", (HttpContext context, string digest) => metaInfo.GetAsync(context, digest));
+        app.MapHealth();
+        return app;
+    }
+}
