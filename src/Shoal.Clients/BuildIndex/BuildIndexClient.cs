@@ -88,6 +88,20 @@ public sealed class BuildIndexClient
     public Task<bool> DeleteBlobLinkAsync(string repository, Digest digest, CancellationToken cancellationToken)
         => DeleteAsync(Repo(repository, "blobs/" + digest), cancellationToken);
 
+    /// <summary>True when build-index answers its readiness check.</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(BaseAddress, "readiness"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
     private Uri Repo(string repository, string rest) => new(BaseAddress, $"v1/repositories/{ServiceEndpoint.EscapeName(repository)}/{rest}");
 
     private static string Paging(int? n, string? last)

@@ -1,0 +1,92 @@
+using System.ComponentModel.DataAnnotations;
+using Shoal.Clients;
+using Shoal.Hosting;
+
+namespace Shoal.Agent;
+
+/// <summary>
+/// Configuration of an agent: the pull-only registry endpoint on every node, which the node's
+/// container runtime uses as a mirror. Bound from the <c>agent</c> section.
+/// </summary>
+public sealed class AgentOptions : IValidatableObject
+{
+    /// <summary>The configuration section.</summary>
+    public const string ConfigSection = "agent";
+
+    /// <summary>Default port of the registry endpoint.</summary>
+    public const int DefaultPort = 16000;
+
+    /// <summary>Where the registry endpoint listens. Default <c>127.0.0.1:16000</c>.</summary>
+    [Required]
+    public ListenOptions Listen { get; set; } = new() { Port = DefaultPort };
+
+    /// <summary>
+    /// Directory of the agent's blob cache (a content-addressed store; blobs appear only once
+    /// verified). Required.
+    /// </summary>
+    [Required]
+    public string DataDir { get; set; } = string.Empty;
+
+    /// <summary>Base URL of build-index (tags and manifest records), e.g. <c>http://build-index:15004</c>. Required.</summary>
+    [Required]
+    public string BuildIndex { get; set; } = string.Empty;
+
+    /// <summary>Base URLs of every origin of the cluster (at least one), e.g. <c>http://origin-1:15002</c>. Required.</summary>
+    [Required]
+    [MinLength(1)]
+    public List<string> Origins { get; set; } = [];
+
+    /// <summary>How many origins own each blob (must match the origins' own setting). Default 2.</summary>
+    [Range(1, 16)]
+    public int Replicas { get; set; } = 2;
+
+    /// <summary>Base URL of the tracker, used by peer-to-peer downloads. Optional; default none.</summary>
+    public string? Tracker { get; set; }
+
+    /// <summary>
+    /// How long the agent waits for an upstream (build-index or an origin) to answer a request, or
+    /// to send the next bytes of a blob transfer, before it gives up on it (and tries the next
+    /// origin). Default 15 seconds.
+    /// </summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How the agent's HTTP clients trust the build-index, origins and tracker. Default: the system store.</summary>
+    public TlsClientOptions? ClientTls { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(BuildIndex) && ParseError(BuildIndex) is { } buildIndexError)
+        {
+            yield return new ValidationResult(buildIndexError, [nameof(BuildIndex)]);
+        }
+        for (var i = 0; i < Origins.Count; i++)
+        {
+            if (ParseError(Origins[i]) is { } originError)
+            {
+                yield return new ValidationResult($"origins[{i}]: {originError}", [nameof(Origins)]);
+            }
+        }
+        if (!string.IsNullOrEmpty(Tracker) && ParseError(Tracker) is { } trackerError)
+        {
+            yield return new ValidationResult(trackerError, [nameof(Tracker)]);
+        }
+        if (UpstreamTimeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be positive", [nameof(UpstreamTimeout)]);
+        }
+    }
+
+    private static string? ParseError(string? url)
+    {
+        try
+        {
+            ServiceEndpoint.Parse(url ?? string.Empty);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return ex.Message;
+        }
+    }
+}

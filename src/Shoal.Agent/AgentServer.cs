@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Shoal.Agent.Internal;
+using Shoal.Clients;
+using Shoal.Clients.BuildIndex;
+using Shoal.Clients.Origin;
+using Shoal.Core.Store;
+using Shoal.Hosting;
+
+namespace Shoal.Agent;
+
+/// <summary>
+/// Builds an agent: the pull-only registry endpoint (<c>/v2/…</c>) on every node, with a local
+/// verified cache filled from the origins, plus <c>/health</c> and <c>/readiness</c>.
+/// </summary>
+public static class AgentServer
+{
+    /// <summary>How long readiness waits for build-index's own readiness answer.</summary>
+    private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Validates <paramref name="options"/> and builds the agent's web application (not started).
+    /// <paramref name="configure"/> may adjust the builder (logging, services) before it is built.
+    /// </summary>
+    /// <exception cref="ConfigurationException">The options are invalid; the message names the keys.</exception>
+    public static WebApplication Build(AgentOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        OptionsValidator.ValidateOrThrow(options, AgentOptions.ConfigSection);
+
+        var builder = ServiceHost.CreateBuilder("agent", options.Listen);
+        var services = builder.Services;
+        services.AddMetrics();
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => HttpClients.Create(options.ClientTls));
+        services.AddSingleton(sp => new BuildIndexClient(sp.GetRequiredService<HttpClient>(), ServiceEndpoint.Parse(options.BuildIndex)));
+        services.AddSingleton(sp => new OriginCluster(
+            sp.GetRequiredService<HttpClient>(),
+            options.Origins.Select(ServiceEndpoint.Parse),
+            options.Replicas));
+        services.AddSingleton(sp => new BlobStore(new BlobStoreOptions { Root = options.DataDir }, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IBlobSource, OriginBlobSource>();
+        services.AddSingleton<AgentStats>();
+        services.AddSingleton<BlobCache>();
+        services.AddSingleton<RegistryHandler>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.Use(static (context, next) =>
+        {
+            context.Response.Headers[RegistryHandler.ApiVersionHeader] = RegistryHandler.ApiVersion;
+            return next(context);
+        });
+        var handler = app.Services.GetRequiredService<RegistryHandler>();
+        app.Map("/v2", handler.HandleAsync);
+        app.Map("/v2/{**path}", handler.HandleAsync);
+
+        var buildIndex = app.Services.GetRequiredService<BuildIndexClient>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        app.MapHealth(async (_, cancellationToken) =>
+        {
+            try
+            {
+                var ready = await Upstream.CallAsync(buildIndex.IsReadyAsync, ReadinessTimeout, time, cancellationToken);
+                return ready ? null : $"build-index at {buildIndex.BaseAddress} is not ready";
+            }
+            catch (Exception ex) when (Upstream.IsFailure(ex, cancellationToken))
+            {
+                return $"build-index at {buildIndex.BaseAddress} does not answer: {ex.Message}";
+            }
+        });
+        return app;
+    }
+}

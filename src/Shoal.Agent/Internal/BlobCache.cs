@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Shoal.Core;
+using Shoal.Core.Store;
+
+namespace Shoal.Agent.Internal;
+
+/// <summary>
+/// The agent's local cache: a content-addressed <see cref="BlobStore"/> filled on demand from an
+/// <see cref="IBlobSource"/>. Concurrent requests for one missing blob share one download; a
+/// failed download is forgotten at once, so the next request tries again.
+/// </summary>
+internal sealed partial class BlobCache
+{
+    private readonly IBlobSource _source;
+    private readonly AgentStats _stats;
+    private readonly ILogger<BlobCache> _logger;
+    private readonly CancellationToken _stopping;
+    private readonly ConcurrentDictionary<Digest, Task<bool>> _downloads = new();
+
+    public BlobCache(BlobStore store, IBlobSource source, AgentStats stats, IHostApplicationLifetime lifetime, ILogger<BlobCache> logger)
+    {
+        Store = store;
+        _source = source;
+        _stats = stats;
+        _logger = logger;
+        _stopping = lifetime.ApplicationStopping;
+    }
+
+    /// <summary>The store blobs are served from; everything in it has been verified.</summary>
+    public BlobStore Store { get; }
+
+    /// <summary>The blob's length: from the store when cached, else asked of the source without downloading; null when unknown.</summary>
+    public async Task<long?> StatAsync(BlobRequest request, CancellationToken cancellationToken)
+    {
+        if (Store.Stat(request.Digest) is { } info)
+        {
+            _stats.CacheHit();
+            return info.Size;
+        }
+        return await _source.StatAsync(request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes sure the blob is in <see cref="Store"/>, downloading it when missing (or joining the
+    /// download another request started). False when no upstream has it.
+    /// </summary>
+    /// <param name="cancellationToken">Stops this caller's wait; the shared download goes on for the others.</param>
+    public Task<bool> EnsureAsync(BlobRequest request, CancellationToken cancellationToken)
+    {
+        if (Store.Contains(request.Digest))
+        {
+            _stats.CacheHit();
+            return Task.FromResult(true);
+        }
+        var mine = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var download = _downloads.GetOrAdd(request.Digest, mine.Task);
+        if (download == mine.Task)
+        {
+            _ = RunDownloadAsync(request, mine);
+        }
+        else
+        {
+            _stats.DownloadJoined();
+        }
+        return download.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunDownloadAsync(BlobRequest request, TaskCompletionSource<bool> completion)
+    {
+        var digest = request.Digest;
+        try
+        {
+            bool found;
+            // A download that finished between the caller's check and our registration already stored it.
+            if (Store.Contains(digest))
+            {
+                _stats.CacheHit();
+                found = true;
+            }
+            else
+            {
+                _stats.DownloadStarted();
+                Log.DownloadStarting(_logger, digest, request.Repository, request.Upstream);
+                var started = Environment.TickCount64;
+                var result = await _source.DownloadAsync(request, Store, _stopping);
+                found = result is not null;
+                if (result is null)
+                {
+                    Log.DownloadNotFound(_logger, digest);
+                }
+                else
+                {
+                    _stats.Downloaded(result.Size);
+                    Log.Downloaded(_logger, digest, result.Size, Environment.TickCount64 - started);
+                }
+            }
+            // Leave the map before completing: whoever comes next sees the store, or starts afresh.
+            _downloads.TryRemove(new KeyValuePair<Digest, Task<bool>>(digest, completion.Task));
+            completion.SetResult(found);
+        }
+        catch (Exception ex)
+        {
+            _stats.DownloadFailed();
+            Log.DownloadFailed(_logger, digest, ex.Message);
+            _downloads.TryRemove(new KeyValuePair<Digest, Task<bool>>(digest, completion.Task));
+            completion.SetException(ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Downloading {Digest} for {Repository} (upstream {Upstream})")]
+        public static partial void DownloadStarting(ILogger logger, Digest digest, string repository, string? upstream);
+
+        [LoggerMessage(2, LogLevel.Information, "Downloaded {Digest}: {Size} bytes in {ElapsedMs} ms")]
+        public static partial void Downloaded(ILogger logger, Digest digest, long size, long elapsedMs);
+
+        [LoggerMessage(3, LogLevel.Information, "No upstream has {Digest}")]
+        public static partial void DownloadNotFound(ILogger logger, Digest digest);
+
+        [LoggerMessage(4, LogLevel.Warning, "Download of {Digest} failed: {Reason}")]
+        public static partial void DownloadFailed(ILogger logger, Digest digest, string reason);
+    }
+}
