@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Shoal.Clients;
 using Shoal.Hosting;
+using Shoal.P2P;
 
 namespace Shoal.Agent;
 
@@ -15,6 +16,9 @@ public sealed class AgentOptions : IValidatableObject
 
     /// <summary>Default port of the registry endpoint.</summary>
     public const int DefaultPort = 16000;
+
+    /// <summary>Default port of the peer-to-peer listener.</summary>
+    public const int DefaultP2PPort = 16001;
 
     /// <summary>Where the registry endpoint listens. Default <c>127.0.0.1:16000</c>.</summary>
     [Required]
@@ -40,8 +44,19 @@ public sealed class AgentOptions : IValidatableObject
     [Range(1, 16)]
     public int Replicas { get; set; } = 2;
 
-    /// <summary>Base URL of the tracker, used by peer-to-peer downloads. Optional; default none.</summary>
+    /// <summary>
+    /// Base URL of the tracker. When set, blobs come through the peer-to-peer swarm (streamed to the
+    /// runtime as verified pieces arrive) and the agent seeds what it holds; when unset, blobs are
+    /// fetched whole from the origins over HTTP (small setups, tests). Default none.
+    /// </summary>
     public string? Tracker { get; set; }
+
+    /// <summary>
+    /// The peer-to-peer listener, limits and timers, used when <see cref="Tracker"/> is set. Default:
+    /// <c>127.0.0.1:16001</c>, 10 connections per blob, 200 in all, 16 upload slots, no bandwidth limits.
+    /// </summary>
+    [Required]
+    public P2POptions P2P { get; set; } = new() { Listen = new() { Port = DefaultP2PPort } };
 
     /// <summary>
     /// How long the agent waits for an upstream (build-index or an origin) to answer a request, or

@@ -6,8 +6,11 @@ using Shoal.Agent.Internal;
 using Shoal.Clients;
 using Shoal.Clients.BuildIndex;
 using Shoal.Clients.Origin;
+using Shoal.Clients.Tracker;
 using Shoal.Core.Store;
 using Shoal.Hosting;
+using Shoal.P2P.Engine;
+using Shoal.P2P.Storage;
 
 namespace Shoal.Agent;
 
@@ -42,7 +45,30 @@ public static class AgentServer
             options.Origins.Select(ServiceEndpoint.Parse),
             options.Replicas));
         services.AddSingleton(sp => new BlobStore(new BlobStoreOptions { Root = options.DataDir }, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IBlobSource, OriginBlobSource>();
+        if (options.Tracker is { } tracker)
+        {
+            // With a tracker, blobs come through the swarm and the agent seeds what it holds.
+            services.AddSingleton(sp => new TrackerClient(sp.GetRequiredService<HttpClient>(), ServiceEndpoint.Parse(tracker)));
+            services.AddSingleton(sp =>
+            {
+                var store = sp.GetRequiredService<BlobStore>();
+                return new PeerEngine(options.P2P, new PeerEngineSetup
+                {
+                    Store = store,
+                    Partials = new PartialStore(Path.Combine(options.DataDir, "partial")),
+                    Seeds = new StoreSeedSource(store),
+                    Announcer = new TrackerAnnouncer(sp.GetRequiredService<TrackerClient>(), options.P2P.AdvertiseAddress),
+                    TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                    LoggerFactory = sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+                });
+            });
+            services.AddHostedService<PeerEngineService>();
+            services.AddSingleton<IBlobSource, SwarmBlobSource>();
+        }
+        else
+        {
+            services.AddSingleton<IBlobSource, OriginBlobSource>();
+        }
         services.AddSingleton<AgentStats>();
         services.AddSingleton<BlobCache>();
         services.AddSingleton<RegistryHandler>();

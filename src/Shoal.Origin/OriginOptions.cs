@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Shoal.Hosting;
+using Shoal.P2P;
 using Shoal.Storage;
 
 namespace Shoal.Origin;
@@ -15,6 +16,9 @@ public sealed class OriginOptions
 
     /// <summary>The default port.</summary>
     public const int DefaultPort = 15002;
+
+    /// <summary>The conventional port of the peer-to-peer listener (dev mode and examples).</summary>
+    public const int DefaultP2PPort = 15005;
 
     /// <summary>Where the HTTP API listens. Default <c>127.0.0.1:15002</c>.</summary>
     [Required]
@@ -43,6 +47,13 @@ public sealed class OriginOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan UploadSessionTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The peer-to-peer listener through which this origin seeds the blobs it owns to agents
+    /// (advertised at <c>GET /v1/p2p</c>; the tracker hands it to the blob's swarm). Set it in any
+    /// cluster with agents on a tracker (conventionally port 15005). Default none: HTTP only.
+    /// </summary>
+    public P2POptions? P2P { get; set; }
 
     /// <summary>How this origin trusts the other origins when it calls them (replication). Default the system trust store.</summary>
     public TlsClientOptions? ClientTls { get; set; }

@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Shoal.Core.Store;
 using Shoal.Hosting;
+using Shoal.P2P.Engine;
 using Shoal.Origin.Internal;
 using Shoal.Storage;
 
@@ -47,6 +49,18 @@ public static class OriginServer
             services.AddSingleton<IWriteBack, LocalStoreOfRecord>();
         }
         services.AddHostedService<UploadPurger>();
+        if (options.P2P is { } p2p)
+        {
+            services.AddSingleton<OriginSeedSource>();
+            services.AddSingleton(sp => new PeerEngine(p2p, new PeerEngineSetup
+            {
+                IsOrigin = true,
+                Seeds = sp.GetRequiredService<OriginSeedSource>(),
+                TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                LoggerFactory = sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+            }));
+            services.AddHostedService<PeerEngineService>();
+        }
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -54,6 +68,20 @@ public static class OriginServer
         app.Services.GetRequiredService<BlobStore>();
         app.Services.GetRequiredService<UploadStore>();
         app.MapOriginEndpoints();
+        app.MapGet("/v1/p2p", (HttpContext context) =>
+        {
+            var engine = context.RequestServices.GetService<PeerEngine>();
+            if (engine?.LocalEndPoint is not { } endPoint)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "no peer-to-peer listener", detail: "this origin has no p2p listener configured");
+            }
+            var host = options.P2P!.AdvertiseAddress;
+            if (host is null && System.Net.IPAddress.TryParse(options.P2P.Listen.Address, out var bound) && !bound.Equals(System.Net.IPAddress.Any) && !bound.Equals(System.Net.IPAddress.IPv6Any))
+            {
+                host = bound.ToString();
+            }
+            return Results.Json(new Shoal.Clients.Origin.OriginPeerEndpoint(host, endPoint.Port, engine.PeerId.ToString()));
+        });
         app.MapHealth((_, _) => Task.FromResult(CheckWritable(dataDir)));
         return app;
     }

@@ -48,8 +48,9 @@ public sealed class TrackerOptions : IValidatableObject
     public int MaxPeersPerSwarm { get; set; } = 10_000;
 
     /// <summary>
-    /// Peer-to-peer addresses (<c>host:port</c>, <c>[v6]:port</c>) of the origins, handed out in every
-    /// announce answer as origin peers. Default none.
+    /// Fixed peer-to-peer addresses (<c>host:port</c>, <c>[v6]:port</c>) handed out in every announce
+    /// answer as origin peers, on top of the blob's owning origins (which the tracker learns from
+    /// each origin's <c>GET /v1/p2p</c>). Rarely needed; default none.
     /// </summary>
     public List<string> OriginPeers { get; set; } = [];
 

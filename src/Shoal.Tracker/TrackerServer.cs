@@ -37,6 +37,7 @@ public static class TrackerServer
             options.Origins.Select(ServiceEndpoint.Parse),
             options.Replicas));
         services.AddSingleton<IPeerStore>(sp => new InMemoryPeerStore(sp.GetRequiredService<TimeProvider>(), options.PeerTtl, options.MaxPeersPerSwarm));
+        services.AddSingleton<OriginPeerDirectory>();
         services.AddSingleton<AnnounceHandler>();
         services.AddSingleton<MetaInfoHandler>();
         configure?.Invoke(builder);

@@ -43,6 +43,41 @@ internal sealed partial class BlobCache
     }
 
     /// <summary>
+    /// The blob's bytes for serving: from the store when cached; else, with a swarm source, the
+    /// shared in-progress download (readable before it completes, verified pieces only); else after
+    /// a whole download (<see cref="EnsureAsync"/>). Null when no upstream has the blob.
+    /// </summary>
+    public async Task<BlobContent?> OpenAsync(BlobRequest request, CancellationToken cancellationToken)
+    {
+        if (Store.Stat(request.Digest) is { } cached)
+        {
+            _stats.CacheHit();
+            return BlobContent.FromStore(Store, request.Digest, cached.Size);
+        }
+        if (_source is SwarmBlobSource swarm)
+        {
+            var download = await swarm.StartAsync(request, cancellationToken);
+            if (download is null)
+            {
+                Log.DownloadNotFound(_logger, request.Digest);
+                return null;
+            }
+            if (download.Completion.IsCompletedSuccessfully && Store.Stat(request.Digest) is { } done)
+            {
+                return BlobContent.FromStore(Store, request.Digest, done.Size);
+            }
+            _stats.DownloadStarted();
+            return new BlobContent(download.MetaInfo.Length, (offset, count, _) => Task.FromResult(download.OpenRead(offset, count)));
+        }
+        if (!await EnsureAsync(request, cancellationToken))
+        {
+            return null;
+        }
+        var size = Store.Stat(request.Digest)?.Size ?? throw new IOException($"{request.Digest} left the store while being served");
+        return BlobContent.FromStore(Store, request.Digest, size);
+    }
+
+    /// <summary>
     /// Makes sure the blob is in <see cref="Store"/>, downloading it when missing (or joining the
     /// download another request started). False when no upstream has it.
     /// </summary>

@@ -183,20 +183,12 @@ internal sealed partial class RegistryHandler
             await RegistryResponses.ServeBlobAsync(context, digest, size, static (_, _, _) => throw new InvalidOperationException("HEAD has no body"));
             return;
         }
-        if (!await _cache.EnsureAsync(blob, ct))
+        if (await _cache.OpenAsync(blob, ct) is not { } content)
         {
             await BlobUnknownAsync(context, digest);
             return;
         }
-        var file = _cache.Store.OpenRead(digest) ?? throw new IOException($"{digest} left the store while being served");
-        await using (file)
-        {
-            await RegistryResponses.ServeBlobAsync(context, digest, file.Length, (offset, _, _) =>
-            {
-                file.Seek(offset, SeekOrigin.Begin);
-                return Task.FromResult<Stream>(file);
-            });
-        }
+        await RegistryResponses.ServeBlobAsync(context, digest, content.Length, (offset, count, token) => content.Open(offset, count, token));
     }
 
     private async Task TagsAsync(HttpContext context, string name)

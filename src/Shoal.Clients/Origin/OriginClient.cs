@@ -82,6 +82,21 @@ public sealed class OriginClient
         }
     }
 
+    /// <summary><c>GET /v1/p2p</c>: where the origin's peer-to-peer listener is, or null when it has none (404).</summary>
+    public async Task<OriginPeerEndpoint?> GetPeerEndpointAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri(BaseAddress, "v1/p2p"), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        return await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync(response.Content, OriginPeerJsonContext.Default.OriginPeerEndpoint, cancellationToken);
+    }
+
     /// <summary>The blob's piece metadata, or null when the origin does not have the blob.</summary>
     public async Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {

@@ -22,12 +22,14 @@ internal sealed class AnnounceHandler
     private readonly IPeerStore _store;
     private readonly TrackerOptions _options;
     private readonly IReadOnlyList<PeerInfo> _originPeers;
+    private readonly OriginPeerDirectory _owners;
     private readonly ILogger<AnnounceHandler> _logger;
 
-    public AnnounceHandler(IPeerStore store, TrackerOptions options, ILogger<AnnounceHandler> logger)
+    public AnnounceHandler(IPeerStore store, TrackerOptions options, OriginPeerDirectory owners, ILogger<AnnounceHandler> logger)
     {
         _store = store;
         _options = options;
+        _owners = owners;
         _logger = logger;
         var origins = new List<PeerInfo>();
         foreach (var address in options.OriginPeers)
@@ -85,7 +87,10 @@ internal sealed class AnnounceHandler
         await _store.UpdatePeerAsync(infoHash, peer, cancellationToken);
         // One more than the limit: the sample may contain the caller, who is never handed out.
         var swarm = await _store.GetPeersAsync(infoHash, _options.MaxPeersPerAnnounce + 1, cancellationToken);
-        var peers = PeerHandout.Select(swarm, peer, _originPeers, _options.MaxPeersPerAnnounce);
+        // The blob's owning origins are always handed out (plus any configured fixed origin peers).
+        var owners = await _owners.OwnersAsync(digest, cancellationToken);
+        var origins = owners.Count == 0 ? _originPeers : [.. _originPeers, .. owners];
+        var peers = PeerHandout.Select(swarm, peer, origins, _options.MaxPeersPerAnnounce);
         Log.Announced(_logger, infoHash, digest, peer.Id, peer.Complete, peers.Count);
         return Results.Json(new AnnounceResponse(peers, _options.AnnounceInterval.TotalSeconds), TrackerJsonContext.Default.AnnounceResponse);
     }

@@ -1,0 +1,468 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Shoal.P2P.Protocol;
+using Shoal.P2P.Scheduling;
+
+namespace Shoal.P2P.Engine;
+
+/// <summary>
+/// One connection of a swarm. Two tasks drive it: the reader decodes messages, answers requests
+/// from the blob file (through the writer's queue), assembles and verifies the pieces it receives and
+/// writes them to disk, and posts everything else to the swarm's loop; the writer drains the send
+/// queue. The fields marked "loop" belong to the swarm's loop and are touched by nothing else.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session disposes its connection when its reader ends; the token source is cancelled, never waited on.")]
+internal sealed partial class PeerSession
+{
+    /// <summary>The block size this peer requests: pieces are fetched in blocks of this size.</summary>
+    public const int BlockSize = 256 * 1024;
+
+    /// <summary>Bytes a connection may upload before it gives its upload slot back to waiting connections.</summary>
+    private const long SlotQuantum = 8L * 1024 * 1024;
+
+    private readonly Swarm _swarm;
+    private readonly PeerEngine _engine;
+    private readonly Channel<Outgoing> _queue = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _abort = new();
+    private readonly ConcurrentDictionary<(int, int), byte> _cancelled = new();
+    private readonly List<Assembly> _assemblies = [];
+    private Socket? _socket;
+    private PeerConnection? _connection;
+    private Task _writer = Task.CompletedTask;
+    private int _serving;
+    private int _closed;
+    private long _received;
+
+    public PeerSession(Swarm swarm, PeerEngine engine, bool outgoing, string address)
+    {
+        _swarm = swarm;
+        _engine = engine;
+        Outgoing = outgoing;
+        Address = address;
+    }
+
+    /// <summary>True when we dialled.</summary>
+    public bool Outgoing { get; }
+
+    /// <summary>The peer's address (<c>host:port</c> dialled, or the remote end point of an accepted connection).</summary>
+    public string Address { get; }
+
+    /// <summary>The peer's handshake, once received.</summary>
+    public HandshakeMessage? Remote { get; private set; }
+
+    /// <summary>Piece payload bytes received on this connection (read by the loop for throughput).</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    // ---- loop-owned state ----
+
+    /// <summary>Loop: the peer as the picker knows it (null until the bitfield arrived).</summary>
+    public PickerPeer? Peer { get; set; }
+
+    /// <summary>Loop: the address we dialled is an origin (known before the handshake).</summary>
+    public bool DialledOrigin { get; init; }
+
+    /// <summary>Loop: true while the session counts in the swarm (cleared when it is removed).</summary>
+    public bool Active { get; set; } = true;
+
+    /// <summary>Loop: received bytes at the last throughput sample.</summary>
+    public long SampledBytes { get; set; }
+
+    /// <summary>Loop: smoothed download rate from this peer, bytes per second.</summary>
+    public double Rate { get; set; }
+
+    /// <summary>Loop: when the loop last queued something to send (for keep-alives).</summary>
+    public long LastQueued { get; set; }
+
+    /// <summary>Loop: the peer is an origin (from its handshake, or the tracker's word before it).</summary>
+    public bool IsOrigin => Remote?.IsOrigin ?? DialledOrigin;
+
+    /// <summary>Queues a message (any thread). Dropped after close.</summary>
+    public void Send(in Outgoing item) => _queue.Writer.TryWrite(item);
+
+    /// <summary>Closes the connection, first sending an Error with <paramref name="code"/> when given.</summary>
+    public void Close(PeerErrorCode? code = null, string? text = null)
+    {
+        if (code is { } c)
+        {
+            _queue.Writer.TryWrite(Engine.Outgoing.Error(c, text ?? c.ToString()));
+            _queue.Writer.TryComplete();
+        }
+        else
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>Dials <paramref name="host"/>:<paramref name="port"/>, exchanges handshakes and runs the connection until it ends.</summary>
+    public async Task RunOutgoingAsync(string host, int port)
+    {
+        var token = _abort.Token;
+        try
+        {
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
+            {
+                deadline.CancelAfter(_engine.Options.HandshakeTimeout);
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                _socket = socket;
+                await socket.ConnectAsync(host, port, deadline.Token);
+                _connection = new PeerConnection(new NetworkStream(socket, ownsSocket: true));
+                _writer = WriteLoopAsync();
+                if (await _connection.ReadMessageAsync(deadline.Token) is not { Type: MessageType.Handshake } hello)
+                {
+                    throw new ProtocolException("the peer closed before its handshake");
+                }
+                var handshake = hello.Handshake;
+                if (!string.Equals(handshake.InfoHash, _swarm.Info.InfoHash, StringComparison.Ordinal))
+                {
+                    throw new ProtocolException(PeerErrorCode.SwarmMismatch, "the peer answered for another swarm");
+                }
+                _connection.Reader.BindTo(_swarm.Info);
+                Remote = handshake;
+                if (handshake.PeerId == _engine.PeerId)
+                {
+                    throw new ProtocolException(PeerErrorCode.DuplicateConnection, "dialled ourselves");
+                }
+                await ReadBitfieldAsync(deadline.Token);
+            }
+            await ReadLoopAsync(token);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            await FinishAsync();
+        }
+    }
+
+    /// <summary>Runs an accepted connection whose handshake the engine read (and the loop accepted): answers it and runs until it ends.</summary>
+    public async Task RunIncomingAsync(Socket socket, PeerConnection connection, HandshakeMessage handshake)
+    {
+        _socket = socket;
+        _connection = connection;
+        Remote = handshake;
+        var token = _abort.Token;
+        try
+        {
+            _connection.Reader.BindTo(_swarm.Info);
+            _writer = WriteLoopAsync();
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
+            {
+                deadline.CancelAfter(_engine.Options.HandshakeTimeout);
+                await ReadBitfieldAsync(deadline.Token);
+            }
+            await ReadLoopAsync(token);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            await FinishAsync();
+        }
+    }
+
+    private async Task ReadBitfieldAsync(CancellationToken cancellationToken)
+    {
+        var connection = _connection!;
+        if (await connection.ReadMessageAsync(cancellationToken) is not { Type: MessageType.Bitfield } message)
+        {
+            throw new ProtocolException("the peer closed before its bitfield");
+        }
+        var bits = new Bitfield(_swarm.Info.PieceCount);
+        bits.ReadFrom(message.Data);
+        _engine.Stats.Opened();
+        _swarm.Post(new SwarmEvent.Ready(this, bits));
+    }
+
+    private async Task ReadLoopAsync(CancellationToken cancellationToken)
+    {
+        var connection = _connection!;
+        var file = _swarm.File;
+        var info = _swarm.Info;
+        while (await connection.ReadMessageAsync(cancellationToken) is { } message)
+        {
+            switch (message.Type)
+            {
+                case MessageType.HavePiece:
+                    _swarm.Post(new SwarmEvent.Have(this, message.PieceIndex));
+                    break;
+                case MessageType.Complete:
+                    _swarm.Post(new SwarmEvent.HaveAll(this));
+                    break;
+                case MessageType.Request:
+                    if (!file.HasPiece(message.PieceIndex))
+                    {
+                        throw new ProtocolException(PeerErrorCode.PieceUnavailable, $"piece {message.PieceIndex} was never announced");
+                    }
+                    if (Interlocked.Increment(ref _serving) > ProtocolConstants.MaxOutstandingRequests)
+                    {
+                        throw new ProtocolException(PeerErrorCode.TooManyRequests, $"more than {ProtocolConstants.MaxOutstandingRequests} requests outstanding");
+                    }
+                    _queue.Writer.TryWrite(Engine.Outgoing.Serve(message.PieceIndex, message.Offset, message.Length));
+                    break;
+                case MessageType.Cancel:
+                    if (_cancelled.Count > ProtocolConstants.MaxOutstandingRequests * 2)
+                    {
+                        _cancelled.Clear(); // stale cancels of blocks already sent
+                    }
+                    _cancelled.TryAdd((message.PieceIndex, message.Offset), 0);
+                    break;
+                case MessageType.Piece:
+                    await _engine.Ingress.WaitAsync(message.Length, cancellationToken);
+                    Interlocked.Add(ref _received, message.Length);
+                    _engine.Stats.Received(message.Length);
+                    await AcceptBlockAsync(message, file, info, cancellationToken);
+                    break;
+                case MessageType.Error:
+                    Log.PeerError(_engine.Logger, Address, message.Error.Code, message.Error.Text);
+                    return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies a block into its piece's buffer; a whole piece is hashed here (once, on this
+    /// connection's task, so hashing spreads over cores) and, when it verifies, written to disk before
+    /// the loop hears of it. Blocks that do not fit our request grid are discarded (allowed by the spec).
+    /// </summary>
+    private async ValueTask AcceptBlockAsync(PeerMessage message, Storage.BlobFile file, Core.Blobs.MetaInfo info, CancellationToken cancellationToken)
+    {
+        var index = message.PieceIndex;
+        var pieceSize = info.PieceSize(index);
+        if (message.Offset % BlockSize != 0 || message.Length != Math.Min(BlockSize, pieceSize - message.Offset) || file.HasPiece(index) || !file.IsWritable)
+        {
+            return;
+        }
+        var assembly = FindAssembly(index, pieceSize);
+        var block = message.Offset / BlockSize;
+        var bit = 1UL << block;
+        if ((assembly.Received & bit) != 0)
+        {
+            return;
+        }
+        message.Data.CopyTo(assembly.Buffer.AsSpan(message.Offset, message.Length));
+        assembly.Received |= bit;
+        if (assembly.Received != assembly.Expected)
+        {
+            return;
+        }
+        _assemblies.Remove(assembly);
+        try
+        {
+            var ok = info.VerifyPiece(index, assembly.Buffer.AsSpan(0, pieceSize));
+            if (ok)
+            {
+                _engine.Stats.Verified();
+                await file.WritePieceAsync(index, assembly.Buffer.AsMemory(0, pieceSize), cancellationToken);
+            }
+            else
+            {
+                _engine.Stats.Corrupt();
+            }
+            _swarm.Post(new SwarmEvent.PieceDone(this, index, ok));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(assembly.Buffer);
+        }
+    }
+
+    private Assembly FindAssembly(int index, int pieceSize)
+    {
+        foreach (var candidate in _assemblies)
+        {
+            if (candidate.Index == index)
+            {
+                return candidate;
+            }
+        }
+        // Bounded: pieces abandoned (cancelled, timed out) make room, oldest first.
+        if (_assemblies.Count >= ProtocolConstants.MaxOutstandingRequests)
+        {
+            ArrayPool<byte>.Shared.Return(_assemblies[0].Buffer);
+            _assemblies.RemoveAt(0);
+        }
+        var blocks = (pieceSize + BlockSize - 1) / BlockSize;
+        var assembly = new Assembly(index, ArrayPool<byte>.Shared.Rent(pieceSize), blocks == 64 ? ulong.MaxValue : (1UL << blocks) - 1);
+        _assemblies.Add(assembly);
+        return assembly;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var connection = _connection!;
+        var token = _abort.Token;
+        var reader = _queue.Reader;
+        var file = _swarm.File;
+        var holdingSlot = false;
+        long sinceSlot = 0;
+        try
+        {
+            while (await reader.WaitToReadAsync(token))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    switch (item.Type)
+                    {
+                        case MessageType.Handshake:
+                            connection.Write((HandshakeMessage)item.Reference!);
+                            break;
+                        case MessageType.Bitfield:
+                            connection.Write(new BitfieldMessage((Bitfield)item.Reference!));
+                            break;
+                        case MessageType.HavePiece:
+                            connection.Write(new HavePieceMessage(item.Index));
+                            break;
+                        case MessageType.Request:
+                            connection.Write(new RequestMessage(item.Index, item.Offset, item.Length));
+                            break;
+                        case MessageType.Cancel:
+                            connection.Write(new CancelMessage(item.Index, item.Offset, item.Length));
+                            break;
+                        case MessageType.Complete:
+                            connection.Write(default(CompleteMessage));
+                            break;
+                        case MessageType.KeepAlive:
+                            connection.Write(default(KeepAliveMessage));
+                            break;
+                        case MessageType.Error:
+                            connection.Write(new ErrorMessage((PeerErrorCode)item.Index, (string?)item.Reference));
+                            await connection.FlushAsync(token);
+                            Abort();
+                            return;
+                        case MessageType.Piece:
+                            if (_cancelled.TryRemove((item.Index, item.Offset), out _))
+                            {
+                                Interlocked.Decrement(ref _serving);
+                                break;
+                            }
+                            if (!holdingSlot)
+                            {
+                                await connection.FlushAsync(token);
+                                await _engine.UploadSlots.WaitAsync(token);
+                                holdingSlot = true;
+                                sinceSlot = 0;
+                            }
+                            await _engine.Egress.WaitAsync(item.Length, token);
+                            await connection.WritePieceAsync(item.Index, item.Offset, file.Handle, _swarm.Info.PieceOffset(item.Index) + item.Offset, item.Length, token);
+                            _engine.Stats.Sent(item.Length);
+                            sinceSlot += item.Length;
+                            // Give the slot back when our queue is empty or we had a fair share, so waiting peers get their turn.
+                            if (Interlocked.Decrement(ref _serving) == 0 || sinceSlot >= SlotQuantum)
+                            {
+                                _engine.UploadSlots.Release();
+                                holdingSlot = false;
+                            }
+                            break;
+                    }
+                }
+                await connection.FlushAsync(token);
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            if (holdingSlot)
+            {
+                _engine.UploadSlots.Release();
+            }
+        }
+    }
+
+    private void Fail(Exception ex)
+    {
+        if (ex is ProtocolException protocol && Volatile.Read(ref _closed) == 0 && _connection is { } connection)
+        {
+            Log.ProtocolViolation(_engine.Logger, Address, protocol.Code, protocol.Message);
+            // Best effort: tell the peer why, then close.
+            _queue.Writer.TryWrite(Engine.Outgoing.Error(protocol.Code, protocol.Message));
+            _queue.Writer.TryComplete();
+            return;
+        }
+        if (ex is not OperationCanceledException)
+        {
+            Log.ConnectionEnded(_engine.Logger, Address, ex.GetType().Name, ex.Message);
+        }
+        Abort();
+    }
+
+    private async Task FinishAsync()
+    {
+        // Let the writer send a queued Error (it closes after it), but not for long.
+        await Task.WhenAny(_writer, Task.Delay(TimeSpan.FromSeconds(1)));
+        Abort();
+        try
+        {
+            await _writer;
+        }
+        catch (Exception)
+        {
+            // Reported by the writer itself.
+        }
+        if (_connection is { } connection)
+        {
+            await connection.DisposeAsync();
+        }
+        foreach (var assembly in _assemblies)
+        {
+            ArrayPool<byte>.Shared.Return(assembly.Buffer);
+        }
+        _assemblies.Clear();
+        _swarm.Post(new SwarmEvent.Closed(this));
+    }
+
+    private void Abort()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+        _queue.Writer.TryComplete();
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        try
+        {
+            _socket?.Dispose();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private sealed class Assembly(int index, byte[] buffer, ulong expected)
+    {
+        public int Index { get; } = index;
+
+        public byte[] Buffer { get; } = buffer;
+
+        public ulong Expected { get; } = expected;
+
+        public ulong Received { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Peer {Address} sent Error {Code}: {Text}")]
+        public static partial void PeerError(ILogger logger, string address, PeerErrorCode code, string text);
+
+        [LoggerMessage(2, LogLevel.Information, "Peer {Address} broke the protocol ({Code}): {Reason}")]
+        public static partial void ProtocolViolation(ILogger logger, string address, PeerErrorCode code, string reason);
+
+        [LoggerMessage(3, LogLevel.Debug, "Connection to {Address} ended: {Error}: {Reason}")]
+        public static partial void ConnectionEnded(ILogger logger, string address, string error, string reason);
+    }
+}

@@ -1,0 +1,695 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Shoal.Core.Blobs;
+using Shoal.Core.Store;
+using Shoal.P2P.Protocol;
+using Shoal.P2P.Scheduling;
+using Shoal.P2P.Storage;
+
+namespace Shoal.P2P.Engine;
+
+/// <summary>
+/// One blob's swarm: a single loop owns every piece of its state (picker, sessions, candidates,
+/// bans, readers, timers) and consumes a channel of <see cref="SwarmEvent"/>s; connection tasks,
+/// timers and readers only post. A download swarm dials peers, picks and requests pieces, commits
+/// the blob when every piece is verified and then seeds until idle; a seed swarm only serves.
+/// </summary>
+internal sealed partial class Swarm
+{
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan BanDuration = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan StateSaveInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinAnnounceGap = TimeSpan.FromSeconds(1);
+    private const int LowPeerCount = 3;
+    private const long MinPipelineBytes = 2L * 1024 * 1024;
+    private const long MaxPipelineBytes = 64L * 1024 * 1024;
+
+    /// <summary>Seconds of data kept requested from a peer: a generous bandwidth-delay product for LAN and WAN links.</summary>
+    private const double PipelineSeconds = 0.25;
+
+    private readonly PeerEngine _engine;
+    private readonly Channel<SwarmEvent> _events = Channel.CreateUnbounded<SwarmEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly PartialStore? _partials;
+    private readonly BlobStore? _store;
+    private readonly List<PeerSession> _sessions = [];
+    private readonly HashSet<string> _addresses = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<PeerAddress> _candidates = [];
+    private readonly Dictionary<string, long> _banned = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<int, int> _readers = [];
+    private readonly List<PickerPeer> _losers = [];
+    private readonly List<PieceRequest> _expired = [];
+    private readonly int _blocksPerPiece;
+    private PiecePicker _picker = null!;
+    private ITimer? _tick;
+    private ITimer? _announceTimer;
+    private TimeSpan _announceInterval = TimeSpan.FromSeconds(3);
+    private long _lastAnnounce = long.MinValue;
+    private bool _announcing;
+    private bool _committing;
+    private bool _committed;
+    private bool _stateDirty;
+    private long _lastStateSave;
+    private long _lastActivity;
+    private long _lastRateSample;
+    private bool _stopping;
+
+    public Swarm(PeerEngine engine, MetaInfo info, string? @namespace, BlobFile file, PartialStore? partials, BlobStore? store)
+    {
+        _engine = engine;
+        _time = engine.Time;
+        _logger = engine.Logger;
+        Info = info;
+        Namespace = @namespace;
+        File = file;
+        _partials = partials;
+        _store = store;
+        _blocksPerPiece = Math.Max(1, (info.PieceLength + PeerSession.BlockSize - 1) / PeerSession.BlockSize);
+        if (file.IsWritable)
+        {
+            Download = new BlobDownload(this);
+        }
+        _committed = !file.IsWritable;
+    }
+
+    public MetaInfo Info { get; }
+
+    public string? Namespace { get; }
+
+    public BlobFile File { get; }
+
+    /// <summary>The download handle (null for a seed swarm).</summary>
+    public BlobDownload? Download { get; }
+
+    /// <summary>Posts an event to the loop (any thread).</summary>
+    public void Post(SwarmEvent item) => _events.Writer.TryWrite(item);
+
+    /// <summary>The loop: runs until the swarm is idle, failed, or the engine stops.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var options = new PiecePickerOptions
+        {
+            RequestTimeout = _engine.Options.PieceRequestTimeout ?? PiecePickerOptions.RequestTimeoutFor(Math.Max(1, Info.PieceLength)),
+        };
+        _picker = new PiecePicker(Info.PieceCount, new Random(), _time, options, File.Snapshot());
+        _lastActivity = _lastRateSample = _time.GetTimestamp();
+        _tick = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.Tick.Instance), this, TickInterval, TickInterval);
+        if (_engine.Announcer is not null)
+        {
+            _announceTimer = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.AnnounceDue.Instance), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            StartAnnounce();
+        }
+        if (File.IsWritable && File.IsComplete)
+        {
+            StartCommit();
+        }
+        try
+        {
+            await foreach (var item in _events.Reader.ReadAllAsync(stopping))
+            {
+                Handle(item);
+                if (_stopping)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            Log.LoopFailed(_logger, Info.Digest, ex);
+            Download?.Fail(ex);
+        }
+        finally
+        {
+            Shutdown();
+        }
+    }
+
+    private void Handle(SwarmEvent item)
+    {
+        switch (item)
+        {
+            case SwarmEvent.Ready ready:
+                OnReady(ready.Session, ready.Pieces);
+                break;
+            case SwarmEvent.Incoming incoming:
+                OnIncoming(incoming);
+                break;
+            case SwarmEvent.Have have when have.Session.Peer is { } peer && have.Session.Active:
+                _picker.PeerHas(peer, have.Index);
+                Fill(have.Session);
+                break;
+            case SwarmEvent.HaveAll all when all.Session.Peer is { } peer && all.Session.Active:
+                _picker.PeerHasAll(peer);
+                Fill(all.Session);
+                break;
+            case SwarmEvent.PieceDone done:
+                OnPieceDone(done.Session, done.Index, done.Verified);
+                break;
+            case SwarmEvent.Closed closed:
+                Remove(closed.Session);
+                FillAll();
+                break;
+            case SwarmEvent.Announced announced:
+                OnAnnounced(announced.Result);
+                break;
+            case SwarmEvent.Reader reader:
+                OnReader(reader.Id, reader.Index);
+                break;
+            case SwarmEvent.Tick:
+                OnTick();
+                break;
+            case SwarmEvent.AnnounceDue:
+                StartAnnounce();
+                break;
+            case SwarmEvent.Committed committed:
+                OnCommitted(committed.Failure);
+                break;
+        }
+    }
+
+    private void OnIncoming(SwarmEvent.Incoming incoming)
+    {
+        var handshake = incoming.Handshake;
+        PeerErrorCode? refusal = null;
+        string? reason = null;
+        if (!handshake.Matches(Info))
+        {
+            (refusal, reason) = (PeerErrorCode.SwarmMismatch, "digest or piece count differ from our metainfo");
+        }
+        else if (handshake.PeerId == _engine.PeerId)
+        {
+            (refusal, reason) = (PeerErrorCode.DuplicateConnection, "that is us");
+        }
+        else if (IsBanned(handshake.PeerId.ToString()))
+        {
+            (refusal, reason) = (PeerErrorCode.Forbidden, "banned from this swarm");
+        }
+        else if (_stopping || (!handshake.IsOrigin && AgentSessionCount() >= _engine.Options.MaxConnectionsPerBlob))
+        {
+            (refusal, reason) = (PeerErrorCode.Busy, "no connection slot free for this blob");
+        }
+        if (refusal is { } code)
+        {
+            _engine.Reject(incoming.Socket, incoming.Connection, code, reason!);
+            return;
+        }
+        var address = incoming.Socket.RemoteEndPoint?.ToString() ?? "?";
+        var session = new PeerSession(this, _engine, outgoing: false, address);
+        _sessions.Add(session);
+        SendGreeting(session);
+        _lastActivity = _time.GetTimestamp();
+        _ = session.RunIncomingAsync(incoming.Socket, incoming.Connection, handshake);
+    }
+
+    private void OnReady(PeerSession session, Bitfield pieces)
+    {
+        if (!session.Active)
+        {
+            return;
+        }
+        var remote = session.Remote!;
+        var id = remote.PeerId.ToString();
+        if (IsBanned(id))
+        {
+            Drop(session, PeerErrorCode.Forbidden, "banned from this swarm");
+            return;
+        }
+        foreach (var other in _sessions)
+        {
+            if (!ReferenceEquals(other, session) && other.Peer is not null && other.Remote!.PeerId == remote.PeerId)
+            {
+                // Two connections between the same peers: keep the one dialled by the lower peer id (both sides agree).
+                var keepOther = string.CompareOrdinal(DialerOf(other), DialerOf(session)) <= 0;
+                Drop(keepOther ? session : other, PeerErrorCode.DuplicateConnection, "already connected");
+                if (keepOther)
+                {
+                    return;
+                }
+                break;
+            }
+        }
+        session.Peer = _picker.AddPeer(remote.IsOrigin, session);
+        _picker.PeerHasBitfield(session.Peer, pieces);
+        if (File.IsComplete && session.Peer.IsComplete)
+        {
+            Drop(session, null, null); // two complete peers have nothing to exchange
+            return;
+        }
+        Fill(session);
+    }
+
+    private string DialerOf(PeerSession session) => session.Outgoing ? _engine.PeerId.ToString() : session.Remote!.PeerId.ToString();
+
+    private void OnPieceDone(PeerSession session, int index, bool verified)
+    {
+        _lastActivity = _time.GetTimestamp();
+        var peer = session.Active ? session.Peer : null;
+        if (!verified)
+        {
+            if (!session.Active)
+            {
+                return;
+            }
+            Log.CorruptPiece(_logger, index, Info.Digest, session.Address);
+            Ban(session);
+            Drop(session, PeerErrorCode.CorruptPiece, $"piece {index} failed its SHA-256 check");
+            FillAll();
+            return;
+        }
+        if (_picker.Has(index))
+        {
+            if (peer is not null)
+            {
+                _picker.Release(peer, index);
+                Fill(session);
+            }
+            return;
+        }
+        File.MarkVerified(index);
+        _losers.Clear();
+        _picker.MarkHave(index, peer, _losers);
+        foreach (var loser in _losers)
+        {
+            SendCancels((PeerSession)loser.Tag!, index);
+        }
+        foreach (var other in _sessions)
+        {
+            other.Send(Outgoing.Have(index));
+        }
+        _stateDirty = true;
+        Download?.Pulse();
+        if (File.IsComplete)
+        {
+            foreach (var other in _sessions)
+            {
+                other.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
+            }
+            StartCommit();
+            StartAnnounce();
+            return;
+        }
+        if (peer is not null)
+        {
+            Fill(session);
+        }
+        foreach (var loser in _losers)
+        {
+            Fill((PeerSession)loser.Tag!);
+        }
+    }
+
+    private void OnAnnounced(AnnounceResult? result)
+    {
+        _announcing = false;
+        if (result is not null)
+        {
+            _announceInterval = result.Interval;
+            foreach (var peer in result.Peers)
+            {
+                var key = peer.ToString();
+                if (!_addresses.Contains(key) && !IsBanned(key) && !_candidates.Exists(c => string.Equals(c.ToString(), key, StringComparison.OrdinalIgnoreCase)))
+                {
+                    _candidates.Add(peer);
+                }
+            }
+            Dial();
+        }
+        _announceTimer?.Change(_announceInterval, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnReader(int id, int index)
+    {
+        if (index == BlobDownload.ReaderGone)
+        {
+            _readers.Remove(id);
+        }
+        else
+        {
+            _readers[id] = index;
+        }
+        _lastActivity = _time.GetTimestamp();
+        var frontier = -1;
+        foreach (var waiting in _readers.Values)
+        {
+            if (waiting >= 0 && (frontier < 0 || waiting < frontier))
+            {
+                frontier = waiting;
+            }
+        }
+        if (Info.PieceCount > 0)
+        {
+            _picker.SetFrontier(frontier >= 0 ? frontier : null);
+        }
+        FillAll();
+    }
+
+    private void OnTick()
+    {
+        var now = _time.GetTimestamp();
+        if (!_picker.IsComplete && File.IsWritable)
+        {
+            _expired.Clear();
+            _picker.ExpireRequests(_expired);
+            foreach (var request in _expired)
+            {
+                SendCancels((PeerSession)request.Peer.Tag!, request.PieceIndex);
+            }
+        }
+        var seconds = _time.GetElapsedTime(_lastRateSample, now).TotalSeconds;
+        if (seconds > 0)
+        {
+            _lastRateSample = now;
+            foreach (var session in _sessions)
+            {
+                var received = session.Received;
+                var rate = (received - session.SampledBytes) / seconds;
+                session.SampledBytes = received;
+                session.Rate = session.Rate == 0 ? rate : (0.6 * session.Rate) + (0.4 * rate);
+                if (received > 0)
+                {
+                    _lastActivity = now;
+                }
+            }
+        }
+        foreach (var session in _sessions)
+        {
+            if (session.Peer is not null && _time.GetElapsedTime(session.LastQueued, now) > KeepAliveInterval)
+            {
+                session.LastQueued = now;
+                session.Send(new Outgoing(MessageType.KeepAlive, 0, 0, 0));
+            }
+        }
+        if (!File.IsComplete)
+        {
+            Dial();
+            if (ConnectedCount() < LowPeerCount && _candidates.Count == 0 && _time.GetElapsedTime(_lastAnnounce, now) > MinAnnounceGap)
+            {
+                StartAnnounce();
+            }
+        }
+        FillAll();
+        if (_stateDirty && _partials is not null && !_committed && _time.GetElapsedTime(_lastStateSave, now) >= StateSaveInterval)
+        {
+            SaveState();
+        }
+        if (_committed && _sessions.Count == 0 && _readers.Count == 0 && _time.GetElapsedTime(_lastActivity, now) >= _engine.Options.IdleSwarmTimeout)
+        {
+            Log.Idle(_logger, Info.Digest);
+            _stopping = true;
+        }
+    }
+
+    private void OnCommitted(Exception? failure)
+    {
+        _committing = false;
+        if (failure is null)
+        {
+            _committed = true;
+            _partials?.Delete(Info.Digest);
+            _lastActivity = _time.GetTimestamp();
+            Download?.Pulse();
+            return;
+        }
+        Log.CommitFailed(_logger, Info.Digest, failure.Message);
+        _partials?.Delete(Info.Digest);
+        _stopping = true;
+    }
+
+    private void StartCommit()
+    {
+        if (_committing || _committed || _store is null)
+        {
+            return;
+        }
+        _committing = true;
+        var path = _partials!.DataPath(Info.Digest);
+        var download = Download!;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                // The store hashes the whole file again: the blob's digest is checked before it is visible.
+                var result = await _store.CommitFileAsync(path, Info.Digest, CancellationToken.None);
+                download.Complete(result);
+                Post(new SwarmEvent.Committed(null));
+            }
+            catch (Exception ex)
+            {
+                download.Fail(ex);
+                Post(new SwarmEvent.Committed(ex));
+            }
+        });
+    }
+
+    private void StartAnnounce()
+    {
+        var announcer = _engine.Announcer;
+        if (announcer is null || _announcing || _stopping)
+        {
+            return;
+        }
+        _announcing = true;
+        _lastAnnounce = _time.GetTimestamp();
+        var complete = File.IsComplete;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                var result = await announcer.AnnounceAsync(Info, Namespace, _engine.PeerId, _engine.AdvertisedPort, complete, timeout.Token);
+                Post(new SwarmEvent.Announced(result));
+            }
+            catch (Exception ex)
+            {
+                Log.AnnounceFailed(_logger, Info.Digest, ex.Message);
+                Post(new SwarmEvent.Announced(null));
+            }
+        });
+    }
+
+    private void Dial()
+    {
+        if (File.IsComplete || _stopping)
+        {
+            return;
+        }
+        var haveOrigin = _sessions.Exists(s => s.IsOrigin);
+        for (var i = 0; i < _candidates.Count;)
+        {
+            var candidate = _candidates[i];
+            // Origins do not count against the per-blob limit, so a swarm full of agents can still reach one (Kraken #162).
+            var room = candidate.IsOrigin ? !haveOrigin || _sessions.Count(s => s.IsOrigin) < 2 : AgentSessionCount() < _engine.Options.MaxConnectionsPerBlob;
+            if (!room)
+            {
+                i++;
+                continue;
+            }
+            _candidates.RemoveAt(i);
+            var key = candidate.ToString();
+            if (_addresses.Contains(key) || IsBanned(key))
+            {
+                continue;
+            }
+            if (!_engine.TryReserveConnection())
+            {
+                return;
+            }
+            var session = new PeerSession(this, _engine, outgoing: true, key) { DialledOrigin = candidate.IsOrigin };
+            _addresses.Add(key);
+            _sessions.Add(session);
+            haveOrigin |= candidate.IsOrigin;
+            SendGreeting(session);
+            _ = session.RunOutgoingAsync(candidate.Host, candidate.Port);
+        }
+    }
+
+    private void SendGreeting(PeerSession session)
+    {
+        var flags = _engine.IsOrigin ? PeerFlags.Origin : PeerFlags.None;
+        session.Send(new Outgoing(MessageType.Handshake, 0, 0, 0, HandshakeMessage.For(Info, _engine.PeerId, Namespace, flags)));
+        session.Send(new Outgoing(MessageType.Bitfield, 0, 0, 0, File.Snapshot()));
+        session.LastQueued = _time.GetTimestamp();
+    }
+
+    private void FillAll()
+    {
+        if (_picker.IsComplete || !File.IsWritable)
+        {
+            return;
+        }
+        foreach (var session in _sessions)
+        {
+            Fill(session);
+        }
+    }
+
+    /// <summary>Keeps the peer's pipeline full: pieces requested up to its target depth, in blocks.</summary>
+    private void Fill(PeerSession session)
+    {
+        if (session.Peer is not { } peer || !session.Active || _picker.IsComplete || !File.IsWritable)
+        {
+            return;
+        }
+        var depth = TargetPieces(session);
+        var requested = false;
+        while (peer.RequestCount < depth && _picker.TryPick(peer, out var index))
+        {
+            if (peer.IsOrigin && _picker.AgentAvailability(index) > 0)
+            {
+                // Origins serve what no agent peer can; anything else comes from the swarm.
+                _picker.Release(peer, index);
+                break;
+            }
+            var size = Info.PieceSize(index);
+            for (var offset = 0; offset < size; offset += PeerSession.BlockSize)
+            {
+                session.Send(Outgoing.Request(index, offset, Math.Min(PeerSession.BlockSize, size - offset)));
+            }
+            requested = true;
+        }
+        if (requested)
+        {
+            session.LastQueued = _time.GetTimestamp();
+        }
+    }
+
+    private int TargetPieces(PeerSession session)
+    {
+        if (session.IsOrigin && _sessions.Exists(s => !s.IsOrigin && s.Peer is not null))
+        {
+            // With agent peers around, keep one piece in flight from an origin: each round trip then
+            // sees the pieces other agents announced meanwhile, so the origin's upload goes to pieces
+            // nobody has, not to many copies of the same ones.
+            return 1;
+        }
+        var bytes = Math.Clamp((long)(session.Rate * PipelineSeconds), MinPipelineBytes, MaxPipelineBytes);
+        var pieces = (int)Math.Ceiling(bytes / (double)Info.PieceLength);
+        var maxPieces = Math.Max(1, ProtocolConstants.MaxOutstandingRequests / _blocksPerPiece);
+        return Math.Clamp(pieces, 1, maxPieces);
+    }
+
+    private void SendCancels(PeerSession session, int index)
+    {
+        var size = Info.PieceSize(index);
+        for (var offset = 0; offset < size; offset += PeerSession.BlockSize)
+        {
+            session.Send(Outgoing.Cancel(index, offset, Math.Min(PeerSession.BlockSize, size - offset)));
+        }
+    }
+
+    private void Ban(PeerSession session)
+    {
+        var until = _time.GetTimestamp();
+        if (session.Remote is { } remote)
+        {
+            _banned[remote.PeerId.ToString()] = until;
+        }
+        _banned[session.Address] = until;
+    }
+
+    private bool IsBanned(string key)
+        => _banned.TryGetValue(key, out var since) && _time.GetElapsedTime(since) < BanDuration;
+
+    private void Drop(PeerSession session, PeerErrorCode? code, string? text)
+    {
+        session.Close(code, text);
+        Remove(session);
+    }
+
+    private void Remove(PeerSession session)
+    {
+        if (!session.Active)
+        {
+            return;
+        }
+        session.Active = false;
+        if (session.Peer is { } peer)
+        {
+            _picker.RemovePeer(peer);
+        }
+        _sessions.Remove(session);
+        _addresses.Remove(session.Address);
+        _engine.ReleaseConnection();
+        _lastActivity = _time.GetTimestamp();
+    }
+
+    private int AgentSessionCount()
+    {
+        var count = 0;
+        foreach (var session in _sessions)
+        {
+            if (!session.IsOrigin)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private int ConnectedCount() => _sessions.Count;
+
+    private void SaveState()
+    {
+        _stateDirty = false;
+        _lastStateSave = _time.GetTimestamp();
+        try
+        {
+            _partials!.SaveState(File);
+        }
+        catch (IOException ex)
+        {
+            Log.StateNotSaved(_logger, Info.Digest, ex.Message);
+        }
+    }
+
+    private void Shutdown()
+    {
+        _stopping = true;
+        _tick?.Dispose();
+        _announceTimer?.Dispose();
+        _events.Writer.TryComplete();
+        foreach (var session in _sessions.ToArray())
+        {
+            Drop(session, PeerErrorCode.Shutdown, "going away");
+        }
+        if (_partials is not null && !_committed && !_committing)
+        {
+            SaveState();
+        }
+        _engine.Remove(this);
+        Download?.Fail(new OperationCanceledException("the download stopped before it completed"));
+        Download?.Pulse();
+        if (!_committing)
+        {
+            File.Dispose();
+        }
+        // Late events (closed connections, announces) find the channel completed and are dropped.
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Piece {Index} of {Digest} from {Address} failed verification; the peer is banned from this swarm")]
+        public static partial void CorruptPiece(ILogger logger, int index, Core.Digest digest, string address);
+
+        [LoggerMessage(2, LogLevel.Debug, "Announce of {Digest} failed: {Reason}")]
+        public static partial void AnnounceFailed(ILogger logger, Core.Digest digest, string reason);
+
+        [LoggerMessage(3, LogLevel.Error, "Commit of {Digest} failed: {Reason}")]
+        public static partial void CommitFailed(ILogger logger, Core.Digest digest, string reason);
+
+        [LoggerMessage(4, LogLevel.Debug, "Swarm of {Digest} is idle; closing it")]
+        public static partial void Idle(ILogger logger, Core.Digest digest);
+
+        [LoggerMessage(5, LogLevel.Warning, "Could not save the download state of {Digest}: {Reason}")]
+        public static partial void StateNotSaved(ILogger logger, Core.Digest digest, string reason);
+
+        [LoggerMessage(6, LogLevel.Error, "The swarm loop of {Digest} failed")]
+        public static partial void LoopFailed(ILogger logger, Core.Digest digest, Exception exception);
+    }
+}

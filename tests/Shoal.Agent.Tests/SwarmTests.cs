@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Shoal.Clients.Tracker;
+using Shoal.Core;
+using Shoal.Core.Blobs;
+using Shoal.P2P;
+using Shoal.P2P.Engine;
+using Xunit.Abstractions;
+
+namespace Shoal.Agent.Tests;
+
+/// <summary>Agents pulling through the peer-to-peer swarm: one origin, a tracker, real sockets on loopback.</summary>
+public sealed class SwarmTests(ITestOutputHelper output)
+{
+    private const int MiB = 1024 * 1024;
+
+    [Fact]
+    public async Task Pull_TenAgents_AllVerifiedAndOriginUploadsLittle()
+    {
+        await using var cluster = await SwarmCluster.StartAsync();
+        var content = TestData.Random(12 * MiB);
+        var digest = await cluster.PushAsync(content);
+        var agents = new List<AgentHost>();
+        for (var i = 0; i < 10; i++)
+        {
+            agents.Add(await cluster.StartAgentAsync("agent-" + i));
+        }
+
+        var started = DateTime.UtcNow;
+        var bodies = await Task.WhenAll(agents.Select(a => a.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest))));
+        var elapsed = DateTime.UtcNow - started;
+
+        foreach (var body in bodies)
+        {
+            Assert.Equal(digest, Digest.Compute(body));
+        }
+        foreach (var agent in agents)
+        {
+            await Poll.UntilAsync(() => agent.Store.Contains(digest));
+        }
+        var originSent = cluster.OriginEngine.Stats.PieceBytesSent;
+        var ratio = originSent / (double)content.Length;
+        output.WriteLine($"10 agents, {content.Length / MiB} MiB: {elapsed.TotalMilliseconds:0} ms; origin sent {ratio:0.00}x the blob; agents sent {agents.Sum(a => a.Engine().Stats.PieceBytesSent) / (double)content.Length:0.00}x");
+        Assert.True(ratio < 4, $"origin sent {ratio:0.00}x the blob");
+        Assert.True(agents.Sum(a => a.Engine().Stats.PieceBytesSent) > 0, "agents exchanged nothing");
+    }
+
+    [Fact]
+    public async Task Pull_PeerServesCorruptPieces_PeerBannedAndBlobCorrect()
+    {
+        await using var cluster = await SwarmCluster.StartAsync();
+        var content = TestData.Random(4 * MiB);
+        var digest = await cluster.PushAsync(content);
+        var info = await cluster.Origin.GetMetaInfoAsync(digest, TestData.Repository, CancellationToken.None);
+        Assert.NotNull(info);
+
+        // A "complete agent" whose bytes are garbage, announced to the tracker so it is handed out first.
+        var corrupt = content.ToArray();
+        for (var i = 0; i < corrupt.Length; i += 4096)
+        {
+            corrupt[i] ^= 0xFF;
+        }
+        var badFile = cluster.Dir.Sub("bad.bin");
+        await File.WriteAllBytesAsync(badFile, corrupt);
+        await using var bad = new PeerEngine(new P2POptions { Listen = { Port = 0 } }, new PeerEngineSetup { Seeds = new FileSeeds(info, badFile) });
+        bad.Start();
+        using (var http = new HttpClient())
+        {
+            var tracker = new TrackerClient(http, cluster.TrackerAddress);
+            await tracker.AnnounceAsync(info.InfoHash, digest, TestData.Repository,
+                new PeerInfo(PeerId.NewRandom().ToString(), "127.0.0.1", bad.LocalEndPoint!.Port, Origin: false, Complete: true), CancellationToken.None);
+        }
+
+        var agent = await cluster.StartAgentAsync("agent");
+        var body = await agent.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest));
+
+        Assert.Equal(digest, Digest.Compute(body));
+        Assert.True(agent.Engine().Stats.PiecesCorrupt >= 1, "the corrupt peer was never used");
+        Assert.True(bad.Stats.PieceBytesSent > 0);
+        await Poll.UntilAsync(() => bad.ConnectionCount == 0);
+    }
+
+    [Fact]
+    public async Task Pull_AgentRestartedMidDownload_ResumesWithVerifiedPieces()
+    {
+        await using var cluster = await SwarmCluster.StartAsync(originEgressLimit: 4 * MiB);
+        var content = TestData.Random(8 * MiB);
+        var digest = await cluster.PushAsync(content);
+        var first = await cluster.StartAgentAsync("agent");
+        var dataDir = first.Options.DataDir;
+
+        using var cts = new CancellationTokenSource();
+        var pull = first.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest), cts.Token);
+        await Poll.UntilAsync(() => first.Engine().Stats.PiecesVerified >= 12);
+        var had = (int)first.Engine().Stats.PiecesVerified;
+        await cluster.StopAgentAsync(first);
+        await Assert.ThrowsAnyAsync<Exception>(() => pull);
+
+        var second = await cluster.StartAgentAsync("agent", o => o.DataDir = dataDir);
+        var body = await second.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest));
+
+        Assert.Equal(digest, Digest.Compute(body));
+        var pieceLength = PieceLengthPolicy.For(content.Length);
+        var received = second.Engine().Stats.PieceBytesReceived;
+        output.WriteLine($"had {had} pieces of {content.Length / pieceLength}; after restart received {received} bytes");
+        // At most the pieces it lacked, plus a piece of slack for one in flight at the stop.
+        Assert.True(received <= content.Length - ((had - 1L) * pieceLength), $"re-downloaded verified pieces: received {received}, had {had} pieces");
+    }
+
+    [Fact]
+    public async Task Pull_TrackerRestartedMidSwarm_SwarmCompletes()
+    {
+        await using var cluster = await SwarmCluster.StartAsync(originEgressLimit: 4 * MiB);
+        var content = TestData.Random(8 * MiB);
+        var digest = await cluster.PushAsync(content);
+        var agents = new List<AgentHost>();
+        for (var i = 0; i < 3; i++)
+        {
+            agents.Add(await cluster.StartAgentAsync("agent-" + i));
+        }
+        var pulls = agents.Select(a => a.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest))).ToArray();
+        await Poll.UntilAsync(() => agents.All(a => a.Engine().Stats.PiecesVerified >= 2));
+
+        await cluster.StopTrackerAsync();
+        await Task.Delay(1500); // a couple of announce intervals without a tracker
+        await cluster.StartTrackerAsync();
+
+        foreach (var body in await Task.WhenAll(pulls))
+        {
+            Assert.Equal(digest, Digest.Compute(body));
+        }
+    }
+
+    [Fact]
+    public async Task Pull_ReadWhileDownloading_StreamsBeforeCompletion()
+    {
+        await using var cluster = await SwarmCluster.StartAsync(originEgressLimit: 2 * MiB);
+        var content = TestData.Random(8 * MiB);
+        var digest = await cluster.PushAsync(content);
+        var agent = await cluster.StartAgentAsync("agent");
+        var pieces = content.Length / PieceLengthPolicy.For(content.Length);
+
+        using var response = await agent.Client.GetAsync(AgentHostP2P.BlobPath(digest), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var received = new byte[content.Length];
+        await body.ReadExactlyAsync(received.AsMemory(0, 64 * 1024));
+        var verifiedAtFirstBytes = agent.Engine().Stats.PiecesVerified;
+        Assert.False(agent.Store.Contains(digest), "the blob was complete before the first bytes arrived");
+        Assert.True(verifiedAtFirstBytes < pieces, "every piece was there before the first bytes arrived");
+
+        await body.ReadExactlyAsync(received.AsMemory(64 * 1024));
+        Assert.Equal(0, await body.ReadAsync(new byte[1]));
+        Assert.Equal(digest, Digest.Compute(received));
+        output.WriteLine($"first bytes after {verifiedAtFirstBytes} of {pieces} pieces");
+    }
+
+    [Fact]
+    public async Task Pull_RangeWhileDownloading_FetchesItsPiecesFirst()
+    {
+        await using var cluster = await SwarmCluster.StartAsync(originEgressLimit: 2 * MiB);
+        var content = TestData.Random(8 * MiB);
+        var digest = await cluster.PushAsync(content);
+        var agent = await cluster.StartAgentAsync("agent");
+        var pieces = content.Length / PieceLengthPolicy.For(content.Length);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, AgentHostP2P.BlobPath(digest));
+        request.Headers.Range = new RangeHeaderValue(6 * MiB, (6 * MiB) + 99_999);
+        using var response = await agent.Client.SendAsync(request);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var verified = agent.Engine().Stats.PiecesVerified;
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(content.AsSpan(6 * MiB, 100_000).ToArray(), bytes);
+        Assert.True(verified < pieces / 2, $"{verified} of {pieces} pieces were fetched before the range was served");
+    }
+
+    /// <summary>Serves one blob's (possibly corrupt) file under the real metainfo.</summary>
+    private sealed class FileSeeds(MetaInfo info, string path) : ISeedSource
+    {
+        public ValueTask<SeedBlob?> FindAsync(Digest digest, string? @namespace, CancellationToken cancellationToken)
+            => ValueTask.FromResult<SeedBlob?>(digest == info.Digest
+                ? new SeedBlob(info, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous))
+                : null);
+    }
+}

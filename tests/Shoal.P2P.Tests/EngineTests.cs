@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Shoal.Core;
+using Shoal.Core.Blobs;
+using Shoal.Core.Store;
+using Shoal.P2P.Engine;
+using Shoal.P2P.Storage;
+using Xunit.Abstractions;
+
+namespace Shoal.P2P.Tests;
+
+/// <summary>Two engines on loopback: a seeder and a downloader found through a fake tracker.</summary>
+public sealed class EngineTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "shoal-p2p-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Download_FromSeeder_StoresVerifiedBlob()
+    {
+        var content = RandomNumberGenerator.GetBytes(32 * 1024 * 1024);
+        var (info, path) = await WriteBlobAsync(content);
+        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        seeder.Start();
+        var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
+        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        {
+            Store = store,
+            Partials = new PartialStore(Path.Combine(_root, "partial")),
+            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
+        });
+        leecher.Start();
+
+        var watch = Stopwatch.StartNew();
+        var download = await leecher.DownloadAsync(info, "team/app", CancellationToken.None);
+        var result = await download.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        watch.Stop();
+
+        Assert.Equal(info.Digest, result.Digest);
+        Assert.True(store.Contains(info.Digest));
+        Assert.Equal(info.Digest, Digest.Compute(await File.ReadAllBytesAsync(Path.Combine(store.Root, "blobs", "sha256", info.Digest.Hex[..2], info.Digest.Hex[2..4], info.Digest.Hex, "data"))));
+        Assert.Equal(content.Length, seeder.Stats.PieceBytesSent);
+        output.WriteLine($"32 MiB seeder -> leecher on loopback: {watch.ElapsedMilliseconds} ms ({content.Length / watch.Elapsed.TotalSeconds / (1024 * 1024):0} MiB/s)");
+    }
+
+    [Fact]
+    public async Task Download_SameBlobTwice_SharesOneDownload()
+    {
+        var content = RandomNumberGenerator.GetBytes(1024 * 1024);
+        var (info, path) = await WriteBlobAsync(content);
+        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        seeder.Start();
+        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        {
+            Store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") }),
+            Partials = new PartialStore(Path.Combine(_root, "partial")),
+            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
+        });
+        leecher.Start();
+
+        var first = leecher.DownloadAsync(info, null, CancellationToken.None);
+        var second = leecher.DownloadAsync(info, null, CancellationToken.None);
+
+        Assert.Same(await first, await second);
+        await (await first).Completion.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task PartialStore_Reopen_KeepsOnlyPiecesThatStillVerify()
+    {
+        var content = RandomNumberGenerator.GetBytes(4 * 256 * 1024);
+        var info = await MetaInfoOfAsync(content);
+        var partials = new PartialStore(Path.Combine(_root, "partial"));
+        using (var file = await partials.OpenAsync(info, CancellationToken.None))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await file.WritePieceAsync(i, content.AsMemory((int)info.PieceOffset(i), info.PieceSize(i)), CancellationToken.None);
+                file.MarkVerified(i);
+            }
+            partials.SaveState(file);
+        }
+        // Damage piece 1 on disk behind the state's back.
+        using (var raw = File.OpenHandle(partials.DataPath(info.Digest), FileMode.Open, FileAccess.Write))
+        {
+            RandomAccess.Write(raw, new byte[] { 1, 2, 3 }, info.PieceOffset(1) + 10);
+        }
+
+        using var reopened = await partials.OpenAsync(info, CancellationToken.None);
+
+        Assert.True(reopened.HasPiece(0));
+        Assert.False(reopened.HasPiece(1));
+        Assert.True(reopened.HasPiece(2));
+        Assert.False(reopened.HasPiece(3));
+        Assert.Equal(2, reopened.VerifiedCount);
+    }
+
+    [Fact]
+    public void Options_Invalid_NameTheKeys()
+    {
+        var options = new P2POptions { Listen = { Address = "not-an-ip" }, MaxConnectionsPerBlob = 300, MaxConnections = 100, IdleSwarmTimeout = TimeSpan.Zero };
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true);
+        var members = results.SelectMany(r => r.MemberNames).ToList();
+        Assert.Contains(nameof(P2POptions.Listen), members);
+        Assert.Contains(nameof(P2POptions.MaxConnectionsPerBlob), members);
+        Assert.Contains(nameof(P2POptions.IdleSwarmTimeout), members);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+
+    private async Task<(MetaInfo Info, string Path)> WriteBlobAsync(byte[] content)
+    {
+        Directory.CreateDirectory(_root);
+        var path = Path.Combine(_root, "seed-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(path, content);
+        return (await MetaInfoOfAsync(content), path);
+    }
+
+    private static async Task<MetaInfo> MetaInfoOfAsync(byte[] content)
+        => await BlobHasher.ComputeAsync(new MemoryStream(content), content.Length, CancellationToken.None);
+
+    private sealed class FileSeeds(MetaInfo info, string path) : ISeedSource
+    {
+        public ValueTask<SeedBlob?> FindAsync(Digest digest, string? @namespace, CancellationToken cancellationToken)
+            => ValueTask.FromResult<SeedBlob?>(digest == info.Digest
+                ? new SeedBlob(info, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous))
+                : null);
+    }
+
+    private sealed class FakeAnnouncer(params PeerAddress[] peers) : IAnnouncer
+    {
+        public Task<AnnounceResult> AnnounceAsync(MetaInfo info, string? @namespace, PeerId self, int port, bool complete, CancellationToken cancellationToken)
+            => Task.FromResult(new AnnounceResult(peers, TimeSpan.FromSeconds(1)));
+    }
+}
