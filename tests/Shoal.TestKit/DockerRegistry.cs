@@ -1,0 +1,86 @@
+using System.Net;
+
+namespace Shoal.TestKit;
+
+/// <summary>
+/// A private reference registry (the CNCF distribution registry, Debian's <c>docker-registry</c>)
+/// on a free loopback port with its storage under a temporary directory, to compare Shoal's
+/// behaviour with. Stopped by PID on dispose.
+/// </summary>
+public sealed class DockerRegistry : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TempDirectory _directory;
+    private readonly ExternalProcess _process;
+
+    private DockerRegistry(TempDirectory directory, ExternalProcess process, int port)
+    {
+        _directory = directory;
+        _process = process;
+        Url = new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    /// <summary>The registry's base URL.</summary>
+    public Uri Url { get; }
+
+    /// <summary><c>host:port</c>, as image references name it.</summary>
+    public string HostPort => Url.Authority;
+
+    /// <summary>Its log so far.</summary>
+    public string Log => _process.Output;
+
+    /// <summary>Starts the registry and waits (bounded) until <c>/v2/</c> answers.</summary>
+    public static async Task<DockerRegistry> StartAsync()
+    {
+        var program = ToolCheck.Require(ToolCheck.DockerRegistry);
+        var directory = new TempDirectory("shoal-registry");
+        try
+        {
+            // A port picked now may be taken before the registry binds it: try a few.
+            for (var attempt = 1; ; attempt++)
+            {
+                var port = FreePort.Next();
+                var config = directory.Combine("config.yml");
+                await File.WriteAllTextAsync(config, $"""
+                    version: 0.1
+                    log:
+                      level: warn
+                    storage:
+                      filesystem:
+                        rootdirectory: {directory.Combine("data")}
+                      delete:
+                        enabled: true
+                    http:
+                      addr: 127.0.0.1:{port}
+                    """);
+                var process = ExternalProcess.Start(program, ["serve", config], new Dictionary<string, string?> { ["OTEL_TRACES_EXPORTER"] = "none" });
+                try
+                {
+                    await process.WaitForHttpAsync(new Uri($"http://127.0.0.1:{port}/v2/"), StartTimeout, status => status == HttpStatusCode.OK);
+                    return new DockerRegistry(directory, process, port);
+                }
+                catch (InvalidOperationException) when (attempt < 3 && process.Output.Contains("address already in use", StringComparison.Ordinal))
+                {
+                    process.Dispose();
+                }
+                catch
+                {
+                    process.Dispose();
+                    throw;
+                }
+            }
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _process.Dispose();
+        _directory.Dispose();
+    }
+}
