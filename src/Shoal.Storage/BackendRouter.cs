@@ -1,0 +1,47 @@
+using System.Text.RegularExpressions;
+
+namespace Shoal.Storage;
+
+/// <summary>Picks the backend of a namespace by ordered regular-expression rules.</summary>
+public sealed class BackendRouter
+{
+    private readonly (Regex Pattern, IBlobBackend Backend)[] _routes;
+
+    public BackendRouter(IEnumerable<(Regex Pattern, IBlobBackend Backend)> routes)
+    {
+        _routes = routes.ToArray();
+    }
+
+    /// <summary>True when no rule is configured.</summary>
+    public bool IsEmpty => _routes.Length == 0;
+
+    /// <summary>Every distinct configured backend (e.g. for readiness checks).</summary>
+    public IEnumerable<IBlobBackend> Backends => _routes.Select(r => r.Backend).Distinct();
+
+    /// <summary>Builds a router from configured rules, creating each backend with <paramref name="factory"/>.</summary>
+    public static BackendRouter Create(IEnumerable<BackendRouteOptions> routes, Func<BackendOptions, IBlobBackend>? factory = null)
+    {
+        factory ??= BackendFactory.Create;
+        return new BackendRouter(routes.Select(r => (Compile(r.Namespace), factory(r.Backend ?? throw new ArgumentException("route without a backend", nameof(routes))))));
+    }
+
+    /// <summary>
+    /// The backend for namespace <paramref name="ns"/> (null or empty matches as the empty string),
+    /// bound to the namespace when the backend is <see cref="INamespaceBoundBackend"/>; null when no rule matches.
+    /// </summary>
+    public IBlobBackend? Resolve(string? ns)
+    {
+        var value = ns ?? string.Empty;
+        foreach (var (pattern, backend) in _routes)
+        {
+            if (pattern.IsMatch(value))
+            {
+                return backend is INamespaceBoundBackend bound ? bound.Bind(value) : backend;
+            }
+        }
+        return null;
+    }
+
+    internal static Regex Compile(string pattern)
+        => new("^(?:" + pattern + ")$", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, TimeSpan.FromMilliseconds(100));
+}
