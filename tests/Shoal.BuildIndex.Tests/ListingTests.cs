@@ -97,7 +97,7 @@ public sealed class ListingTests : IAsyncLifetime
     {
         await _host.Client.PutTagAsync("app", "latest", BuildIndexHost.DigestOf("x"), Ct);
 
-        using var tags = await _host.Http.GetAsync("v1/repositories/app/tags?" + query, Ct);
+        using var tags = await _host.Http.GetAsync("v1/repositories/app/_tags?" + query, Ct);
         using var catalog = await _host.Http.GetAsync("v1/repositories?" + query, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, tags.StatusCode);

@@ -81,7 +81,7 @@ public sealed class TagTests : IAsyncLifetime
     [Fact]
     public async Task GetTag_TagNamedTags_IsReadWhileTheListOfARepositoryEndingInTagsStaysReachable()
     {
-        // "<a>/tags/tags" reads both as tag "tags" of <a> and as the tag list of "<a>/tags".
+        // A tag called "tags" and a repository whose name ends in "tags" must not shadow each other.
         var digest = BuildIndexHost.DigestOf("tags");
         await _host.Client.PutTagAsync("app", "tags", digest, Ct);
         await _host.Client.PutTagAsync("app/tags", "v1", BuildIndexHost.DigestOf("v1"), Ct);

@@ -127,7 +127,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [Fact]
     public async Task TagList_WrongMethod_Returns405()
     {
-        using var response = await _host.Http.PutAsync("v1/repositories/app/tags", new StringContent("{}"), Ct);
+        using var response = await _host.Http.PutAsync("v1/repositories/app/_tags", new StringContent("{}"), Ct);
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
     }
@@ -138,7 +138,7 @@ public sealed class ValidationTests : IAsyncLifetime
         yield return (HttpMethod.Put, $"v1/repositories/{name}/tags/latest", $"{{\"digest\":\"{digest}\"}}");
         yield return (HttpMethod.Get, $"v1/repositories/{name}/tags/latest", null);
         yield return (HttpMethod.Delete, $"v1/repositories/{name}/tags/latest", null);
-        yield return (HttpMethod.Get, $"v1/repositories/{name}/tags", null);
+        yield return (HttpMethod.Get, $"v1/repositories/{name}/_tags", null);
         yield return (HttpMethod.Put, $"v1/repositories/{name}/manifests/{digest}", "{\"mediaType\":\"application/json\",\"size\":1}");
         yield return (HttpMethod.Get, $"v1/repositories/{name}/manifests/{digest}", null);
         yield return (HttpMethod.Delete, $"v1/repositories/{name}/manifests/{digest}", null);

@@ -45,13 +45,6 @@ internal sealed partial class RepositoryEndpoints(ITagStore store)
                     return HttpMethods.IsGet(method)
                         ? await ListTagsAsync(context.Request, route.Name, cancellationToken)
                         : MethodNotAllowed(method, "a tag list");
-                case RepositoryResource.Tag when HttpMethods.IsGet(method) && route.TagListName is { } listName:
-                    // <a>/tags/tags: tag "tags" of <a> when <a> has one, else the tag list of <a>/tags.
-                    if (RepositoryName.IsValid(route.Name, out _) && await store.GetTagAsync(route.Name, route.Reference!, cancellationToken) is { } tagged)
-                    {
-                        return DigestJson(tagged);
-                    }
-                    return await ListTagsAsync(context.Request, listName, cancellationToken);
                 case RepositoryResource.Tag:
                     return await TagAsync(context, route, cancellationToken);
                 case RepositoryResource.Manifest:
@@ -59,7 +52,7 @@ internal sealed partial class RepositoryEndpoints(ITagStore store)
                 case RepositoryResource.Blob:
                     return await BlobAsync(context, route, cancellationToken);
                 default:
-                    return Problem(StatusCodes.Status404NotFound, "not found", $"'{Truncate(path)}' is not a build-index resource: expected <name>/tags[/<tag>], <name>/manifests/<digest> or <name>/blobs/<digest>");
+                    return Problem(StatusCodes.Status404NotFound, "not found", $"'{Truncate(path)}' is not a build-index resource: expected <name>/_tags, <name>/tags/<tag>, <name>/manifests/<digest> or <name>/blobs/<digest>");
             }
         }
         catch (InvalidDataException ex)

@@ -6,7 +6,7 @@ internal enum RepositoryResource
     /// <summary>Not a build-index resource.</summary>
     None,
 
-    /// <summary><c>&lt;name&gt;/tags</c>: the repository's tag list.</summary>
+    /// <summary><c>&lt;name&gt;/_tags</c>: the repository's tag list (<c>_tags</c> can be neither a tag's parent keyword nor a name component, so the path is unambiguous).</summary>
     TagList,
 
     /// <summary><c>&lt;name&gt;/tags/&lt;tag&gt;</c>.</summary>
@@ -27,13 +27,10 @@ internal enum RepositoryResource
 /// <param name="Resource">What the path addresses.</param>
 /// <param name="Name">The repository name.</param>
 /// <param name="Reference">The tag or digest, for the resources that have one.</param>
-/// <param name="TagListName">
-/// Set for <c>&lt;a&gt;/tags/tags</c>, which reads both as tag <c>tags</c> of <c>&lt;a&gt;</c> and as
-/// the tag list of repository <c>&lt;a&gt;/tags</c>: the name of that second repository.
-/// </param>
-internal readonly record struct RepositoryPath(RepositoryResource Resource, string Name, string? Reference, string? TagListName = null)
+internal readonly record struct RepositoryPath(RepositoryResource Resource, string Name, string? Reference)
 {
     private const string Tags = "tags";
+    private const string TagList = "_tags";
 
     /// <summary>Parses <paramref name="path"/>, the part of the request path after <c>/v1/repositories/</c>.</summary>
     public static RepositoryPath Parse(string? path)
@@ -48,11 +45,9 @@ internal readonly record struct RepositoryPath(RepositoryResource Resource, stri
         var keywordSlash = head.LastIndexOf('/');
         var keyword = head[(keywordSlash + 1)..];
         var name = keywordSlash < 0 ? "" : head[..keywordSlash];
-        if (last == Tags)
+        if (last == TagList)
         {
-            return keyword == Tags && name.Length > 0
-                ? new RepositoryPath(RepositoryResource.Tag, name, last, TagListName: head)
-                : new RepositoryPath(RepositoryResource.TagList, head, null);
+            return new RepositoryPath(RepositoryResource.TagList, head, null);
         }
         return keyword switch
         {

@@ -9,7 +9,7 @@ namespace Shoal.Clients.BuildIndex;
 /// revisions (digest → media type and size) and blob links (which blobs a repository may serve):
 /// <code>
 /// PUT|GET|DELETE /v1/repositories/{name}/tags/{tag}
-/// GET            /v1/repositories/{name}/tags?n=&amp;last=
+/// GET            /v1/repositories/{name}/_tags?n=&amp;last=
 /// PUT|GET|DELETE /v1/repositories/{name}/manifests/{digest}
 /// PUT|GET|DELETE /v1/repositories/{name}/blobs/{digest}
 /// GET            /v1/repositories?n=&amp;last=
@@ -46,7 +46,7 @@ public sealed class BuildIndexClient
 
     /// <summary>Lists a repository's tags in lexical order after <paramref name="last"/>; null when the repository is unknown.</summary>
     public Task<ListPage?> ListTagsAsync(string repository, int? n, string? last, CancellationToken cancellationToken)
-        => GetAsync(Repo(repository, "tags" + Paging(n, last)), BuildIndexJsonContext.Default.ListPage, cancellationToken);
+        => GetAsync(Repo(repository, "_tags" + Paging(n, last)), BuildIndexJsonContext.Default.ListPage, cancellationToken);
 
     /// <summary>Lists repositories in lexical order after <paramref name="last"/>.</summary>
     public async Task<ListPage> ListRepositoriesAsync(int? n, string? last, CancellationToken cancellationToken)
