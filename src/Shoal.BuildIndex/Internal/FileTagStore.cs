@@ -3,6 +3,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Shoal.Clients.BuildIndex;
 using Shoal.Core;
+using Shoal.Core.IO;
 using Shoal.Core.Registry;
 
 namespace Shoal.BuildIndex.Internal;
@@ -250,7 +251,7 @@ internal sealed class FileTagStore : ITagStore
     private void Write(string path, ReadOnlySpan<byte> bytes)
     {
         DurableFile.CreateDirectory(_root, Path.GetDirectoryName(path)!);
-        DurableFile.Write(path, bytes);
+        DurableFile.WriteAllBytes(path, bytes);
     }
 
     private static Digest? ReadTag(string path)

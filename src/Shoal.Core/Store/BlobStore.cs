@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Shoal.Core.Blobs;
-using Shoal.Core.Internal;
+using Shoal.Core.IO;
 
 namespace Shoal.Core.Store;
 
@@ -30,6 +30,8 @@ public sealed class BlobStore
     private readonly string _blobsRoot;
     private readonly string _tmpRoot;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private long _totalBytes;
+    private long _count;
 
     public BlobStore(BlobStoreOptions options, TimeProvider? time = null)
     {
@@ -49,7 +51,21 @@ public sealed class BlobStore
             Directory.Delete(_tmpRoot, recursive: true);
         }
         Directory.CreateDirectory(_tmpRoot);
+        foreach (var blob in Enumerate())
+        {
+            _totalBytes += blob.Size;
+            _count++;
+        }
     }
+
+    /// <summary>
+    /// The sum of the sizes of the blobs in the store, in bytes: the store's own accounting (counted
+    /// once at start, then kept up to date by every publish and delete), not the filesystem's usage.
+    /// </summary>
+    public long TotalBytes => Interlocked.Read(ref _totalBytes);
+
+    /// <summary>How many blobs the store holds (same accounting as <see cref="TotalBytes"/>).</summary>
+    public long Count => Interlocked.Read(ref _count);
 
     /// <summary>The store's absolute root directory.</summary>
     public string Root { get; }
@@ -212,20 +228,31 @@ public sealed class BlobStore
     {
         var directory = BlobDirectory(digest);
         var data = DataPath(digest);
-        if (!File.Exists(data))
-        {
-            return false;
-        }
-        // Remove the data first: from that moment on the blob is invisible.
-        DurableFile.TryDelete(data);
+        var gate = _locks.GetOrAdd(digest.Hex, static _ => new SemaphoreSlim(1, 1));
+        gate.Wait();
         try
         {
-            Directory.Delete(directory, recursive: true);
+            if (Stat(digest) is not { } info)
+            {
+                return false;
+            }
+            // Remove the data first: from that moment on the blob is invisible.
+            DurableFile.TryDelete(data);
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+            Interlocked.Add(ref _totalBytes, -info.Size);
+            Interlocked.Decrement(ref _count);
+            return true;
         }
-        catch (DirectoryNotFoundException)
+        finally
         {
+            gate.Release();
         }
-        return true;
     }
 
     /// <summary>Lists every blob in the store (order unspecified).</summary>
@@ -265,6 +292,8 @@ public sealed class BlobStore
             // The rename is the moment of visibility; everything it depends on is already durable.
             File.Move(tempPath, DataPath(digest), overwrite: false);
             DurableFile.SyncDirectory(directory);
+            Interlocked.Add(ref _totalBytes, length);
+            Interlocked.Increment(ref _count);
             return new BlobCommitResult(digest, length, metaInfo, Created: true);
         }
         finally

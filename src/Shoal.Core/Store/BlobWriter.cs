@@ -1,6 +1,6 @@
 using System.Buffers;
 using Shoal.Core.Blobs;
-using Shoal.Core.Internal;
+using Shoal.Core.IO;
 
 namespace Shoal.Core.Store;
 

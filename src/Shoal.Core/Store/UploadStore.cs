@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using Shoal.Core.Blobs;
-using Shoal.Core.Internal;
+using Shoal.Core.IO;
 
 namespace Shoal.Core.Store;
 

@@ -1,25 +1,27 @@
 using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
-namespace Shoal.BuildIndex.Internal;
+namespace Shoal.Core.IO;
 
 /// <summary>
 /// Crash-safe small-file operations: a write goes to a temp file in the same directory, is fsynced,
 /// renamed over the target and the directory is fsynced, so a reader (or a restart after a crash)
-/// sees the old record or the new one, never a torn one.
+/// sees the old file or the new one, never a torn one.
 /// </summary>
-internal static partial class DurableFile
+public static partial class DurableFile
 {
-    /// <summary>Prefix of temp files; record names never start with a dot, so listings skip them.</summary>
+    /// <summary>Prefix of temp files; callers whose own names never start with a dot can skip them in listings.</summary>
     public const char TempPrefix = '.';
 
-    /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="bytes"/>; its directory must exist.</summary>
-    public static void Write(string path, ReadOnlySpan<byte> bytes)
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> so that readers see either the old or the new file.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         var directory = Path.GetDirectoryName(path)!;
         var temp = Path.Combine(directory, TempPrefix + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
@@ -47,7 +49,7 @@ internal static partial class DurableFile
     }
 
     /// <summary>
-    /// Creates <paramref name="directory"/> and any missing parents up to <paramref name="root"/>,
+    /// Creates <paramref name="directory"/> and any missing parents below <paramref name="root"/>,
     /// fsyncing each parent whose entries changed so the new directories survive a crash.
     /// </summary>
     public static void CreateDirectory(string root, string directory)
@@ -68,7 +70,24 @@ internal static partial class DurableFile
         }
     }
 
-    /// <summary>Flushes a directory's entries (renames, creates, deletes) to disk. Best effort off Linux.</summary>
+    /// <summary>Serializes <paramref name="value"/> as JSON and writes it durably.</summary>
+    public static void WriteJson<T>(string path, T value, JsonTypeInfo<T> typeInfo)
+        => WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
+
+    /// <summary>Reads a JSON file, returning default when it is missing or unreadable.</summary>
+    public static T? ReadJson<T>(string path, JsonTypeInfo<T> typeInfo)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), typeInfo);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException)
+        {
+            return default;
+        }
+    }
+
+    /// <summary>Flushes a directory's entries (renames, creates) to disk. Best effort off Linux.</summary>
     public static void SyncDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux())
@@ -90,7 +109,8 @@ internal static partial class DurableFile
         }
     }
 
-    private static void TryDelete(string path)
+    /// <summary>Deletes a file, ignoring a file that is already gone.</summary>
+    public static void TryDelete(string path)
     {
         try
         {
