@@ -32,10 +32,32 @@ public sealed class OriginOptions
     public string DataDir { get; set; } = string.Empty;
 
     /// <summary>
-    /// The store of record behind the cache: misses are fetched from it and uploads written to it.
-    /// Default none: the local cache is the store of record and its blobs count as persisted.
+    /// Shorthand for one catch-all rule (<c>namespace: ".*"</c>) of <see cref="Backends"/>: the
+    /// store of record behind the cache. When <see cref="Backends"/> is set too, this rule is
+    /// appended after its rules (the fallback for namespaces no rule matches). Default none.
     /// </summary>
     public BackendOptions? Backend { get; set; }
+
+    /// <summary>
+    /// The stores of record behind the cache, by namespace: ordered rules, the first whose regular
+    /// expression matches the whole request namespace (the <c>namespace</c> query parameter; no
+    /// namespace matches as the empty string) picks the backend that misses are fetched from and
+    /// uploads written back to. A namespace no rule matches has no backend: its blobs live in the
+    /// local cache only (and count as persisted). Default empty.
+    /// </summary>
+    public List<BackendRouteOptions> Backends { get; set; } = [];
+
+    /// <summary>How uploads are written back to their backend and copied to the other owners.</summary>
+    [Required]
+    public OriginWriteBackOptions WriteBack { get; set; } = new();
+
+    /// <summary>How cache misses are filled (from peer origins, then the backend).</summary>
+    [Required]
+    public OriginFetchOptions Fetch { get; set; } = new();
+
+    /// <summary>When cached blobs are dropped to keep the cache within its capacity.</summary>
+    [Required]
+    public OriginEvictionOptions Eviction { get; set; } = new();
 
     /// <summary>The other origins this one shares blobs with. Default standalone.</summary>
     [Required]
@@ -57,4 +79,15 @@ public sealed class OriginOptions
 
     /// <summary>How this origin trusts the other origins when it calls them (replication). Default the system trust store.</summary>
     public TlsClientOptions? ClientTls { get; set; }
+
+    /// <summary>The effective routing rules: <see cref="Backends"/>, then <see cref="Backend"/> as a catch-all.</summary>
+    internal IReadOnlyList<BackendRouteOptions> EffectiveBackends()
+    {
+        var routes = new List<BackendRouteOptions>(Backends);
+        if (Backend is { } backend)
+        {
+            routes.Add(new BackendRouteOptions { Namespace = ".*", Backend = backend });
+        }
+        return routes;
+    }
 }

@@ -16,7 +16,7 @@ public static class OriginServer
     /// <summary>
     /// Validates <paramref name="options"/> and builds the origin's web application (not started).
     /// <paramref name="configure"/> runs after the origin registered its services, so it may replace
-    /// them (a <see cref="TimeProvider"/>, an <see cref="IBlobBackend"/>) or adjust logging.
+    /// them (a <see cref="TimeProvider"/>, a <see cref="BackendRouter"/>) or adjust logging.
     /// </summary>
     /// <exception cref="ConfigurationException">The options are invalid; the message names the keys.</exception>
     public static WebApplication Build(OriginOptions options, Action<WebApplicationBuilder>? configure = null)
@@ -33,21 +33,26 @@ public static class OriginServer
         services.AddSingleton(sp => new BlobStore(new BlobStoreOptions { Root = dataDir }, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UploadStore(dataDir, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<OriginMetrics>();
-        services.AddSingleton<Replicator>();
+        services.AddSingleton<BlobLeases>();
+        services.AddSingleton<ClusterMembership>();
+        services.AddHostedService<ClusterMonitor>();
+        services.AddSingleton(_ => BackendRouter.Create(options.EffectiveBackends()));
+        services.AddSingleton(sp =>
+        {
+            var queue = new WriteBackQueue(dataDir, sp.GetRequiredService<TimeProvider>());
+            var metrics = sp.GetRequiredService<OriginMetrics>();
+            metrics.Meter.CreateObservableGauge("shoal.origin.writeback.queue_depth", () => queue.Depth, "{task}", "Write-back and replication tasks waiting in the persisted queue.");
+            return queue;
+        });
+        services.AddSingleton<WriteBackWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<WriteBackWorker>());
+        services.AddSingleton<EvictionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<EvictionSweeper>());
+        services.AddSingleton<BackendFetcher>();
         services.AddSingleton<CommitFollowUp>();
         services.AddSingleton<BlobHandlers>();
         services.AddSingleton<UploadHandlers>();
         services.AddSingleton<RequestFailureFilter>();
-        if (options.Backend is { } backend)
-        {
-            services.AddSingleton(_ => BackendFactory.Create(backend));
-            services.AddSingleton<BackendFetcher>();
-            services.AddSingleton<IWriteBack, WriteThrough>();
-        }
-        else
-        {
-            services.AddSingleton<IWriteBack, LocalStoreOfRecord>();
-        }
         services.AddHostedService<UploadPurger>();
         if (options.P2P is { } p2p)
         {
@@ -67,6 +72,9 @@ public static class OriginServer
         // Open the stores now: a data directory that cannot be used fails the start, not the first request.
         app.Services.GetRequiredService<BlobStore>();
         app.Services.GetRequiredService<UploadStore>();
+        app.Services.GetRequiredService<WriteBackQueue>();
+        var store = app.Services.GetRequiredService<BlobStore>();
+        app.Services.GetRequiredService<OriginMetrics>().Meter.CreateObservableGauge("shoal.origin.cache.bytes", () => store.TotalBytes, "By", "Bytes of the blobs in the cache (the store's own accounting; what eviction measures).");
         app.MapOriginEndpoints();
         app.MapGet("/v1/p2p", (HttpContext context) =>
         {

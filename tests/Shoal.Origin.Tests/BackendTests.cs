@@ -18,8 +18,13 @@ public sealed class BackendTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
         => _origin = await OriginHost.StartAsync(
-            o => o.Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = _backendDir.Path },
-            b => b.Services.AddSingleton<IBlobBackend>(_backend));
+            o =>
+            {
+                o.Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = _backendDir.Path };
+                o.Fetch.ErrorTtl = TimeSpan.Zero; // every request tries again (the negative cache has its own tests)
+                OriginHost.FastRetries(o);
+            },
+            b => OriginHost.UseBackend(b, _backend));
 
     public async Task DisposeAsync() => await _origin.DisposeAsync();
 
@@ -69,11 +74,12 @@ public sealed class BackendTests : IAsyncLifetime, IDisposable
     {
         var (digest, data) = await PutInBackendAsync(2_000_000);
         var fetcher = _origin.App.Services.GetRequiredService<BackendFetcher>();
+        var before = fetcher.Requests;
         // Hold the backend read until all twenty requests are waiting on the fetch.
         _backend.ReadGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var reads = Enumerable.Range(0, 20).Select(_ => Task.Run(() => _origin.GetBytesAsync(digest))).ToArray();
-        await OriginHost.WaitUntilAsync(() => Task.FromResult(fetcher.Requests == 20), "twenty requests wait for the fetch");
+        await OriginHost.WaitUntilAsync(() => Task.FromResult(fetcher.Requests - before == 20), "twenty requests wait for the fetch");
         _backend.ReadGate.SetResult();
         var results = await Task.WhenAll(reads);
 
@@ -82,22 +88,44 @@ public sealed class BackendTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Get_CorruptBackendObject_Returns502AndStoresNothing()
+    public async Task Get_CorruptBackendObject_ResponseAbortedAndNothingStored()
+    {
+        var (digest, _) = OriginHost.RandomBlob(300_000);
+        var wrong = new byte[300_000];
+        await _backend.Inner.UploadAsync(BackendNames.ForBlob(digest), new MemoryStream(wrong), wrong.Length, CancellationToken.None);
+
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            // The bytes stream while they arrive, but the last one only after verification: the
+            // mismatch resets the connection, so the client never holds a complete unverified blob.
+            var ex = await Record.ExceptionAsync(async () =>
+            {
+                using var response = await _origin.Http.GetAsync($"v1/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead);
+                var body = await response.Content.ReadAsByteArrayAsync();
+                Assert.Fail($"got a complete answer: {(int)response.StatusCode}, {body.Length} bytes");
+            });
+            Assert.True(ex is HttpRequestException or IOException, $"unexpected {ex}");
+            Assert.False(_origin.Store.Contains(digest));
+            Assert.False(_origin.Store.Contains(Digest.Compute(wrong)));
+            Assert.Empty(_origin.TempFiles());
+            Assert.Equal(attempt, _backend.Reads); // with no error TTL the refusal is not remembered
+        }
+        Assert.Empty(Directory.GetFiles(Path.Combine(_origin.DataDir, "fetching")));
+    }
+
+    [Fact]
+    public async Task MetaInfo_CorruptBackendObject_Returns502()
     {
         var (digest, _) = OriginHost.RandomBlob(5000);
         var wrong = new byte[5000];
         await _backend.Inner.UploadAsync(BackendNames.ForBlob(digest), new MemoryStream(wrong), wrong.Length, CancellationToken.None);
 
-        for (var attempt = 1; attempt <= 2; attempt++)
-        {
-            using var response = await _origin.Http.GetAsync($"v1/blobs/{digest}");
-            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-            Assert.Contains("does not match", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-            Assert.False(_origin.Store.Contains(digest));
-            Assert.False(_origin.Store.Contains(Digest.Compute(wrong)));
-            Assert.Empty(_origin.TempFiles());
-            Assert.Equal(attempt, _backend.Reads); // the refusal is not remembered: each request tries again
-        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/blobs/{digest}/metainfo");
+        using var response = await _origin.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("does not match", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(_origin.Store.Contains(digest));
     }
 
     [Fact]
@@ -115,14 +143,14 @@ public sealed class BackendTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Put_WritesThroughToBackendBeforeAcknowledging()
+    public async Task Put_WritesBackToBackendAfterAcknowledging()
     {
         var (digest, data) = OriginHost.RandomBlob(800_000);
 
         await _origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, "library/redis", replicate: true, CancellationToken.None);
 
+        await OriginHost.WaitUntilAsync(() => _origin.IsPersisted(digest), "the blob is written back");
         Assert.Equal(1, _backend.Uploads);
-        Assert.True(_origin.Store.Stat(digest)!.Metadata.Persisted);
         await using var stored = await _backend.Inner.OpenReadAsync(BackendNames.ForBlob(digest), 0, null, CancellationToken.None);
         Assert.NotNull(stored);
         using var copy = new MemoryStream();
@@ -131,31 +159,35 @@ public sealed class BackendTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task ChunkedCommit_WritesThroughToBackend()
+    public async Task ChunkedCommit_WritesBackToBackend()
     {
         var (digest, data) = OriginHost.RandomBlob(1234);
         var id = await _origin.Client.StartUploadAsync(null, CancellationToken.None);
         await _origin.Client.AppendUploadAsync(id, new MemoryStream(data), data.Length, 0, CancellationToken.None);
         await _origin.Client.CommitUploadAsync(id, digest, replicate: true, CancellationToken.None);
 
+        await OriginHost.WaitUntilAsync(() => _origin.IsPersisted(digest), "the blob is written back");
         Assert.Equal(data.Length, (await _backend.Inner.StatAsync(BackendNames.ForBlob(digest), CancellationToken.None))?.Size);
     }
 
     [Fact]
-    public async Task Put_BackendWriteFails_Returns502AndRetrySucceeds()
+    public async Task Put_BackendDown_AcknowledgedThenWrittenBackWhenItReturns()
     {
         var (digest, data) = OriginHost.RandomBlob(3000);
         _backend.UploadFailure = new IOException("backend full");
 
-        var ex = await Assert.ThrowsAsync<ServiceException>(
-            () => _origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: true, CancellationToken.None));
-        Assert.Equal(HttpStatusCode.BadGateway, ex.StatusCode);
-        Assert.False(_origin.Store.Stat(digest)!.Metadata.Persisted);
+        await _origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: true, CancellationToken.None);
+
+        Assert.Equal(data, await _origin.GetBytesAsync(digest)); // served from the cache meanwhile
+        var queue = _origin.App.Services.GetRequiredService<WriteBackQueue>();
+        await OriginHost.WaitUntilAsync(async () => (await queue.ListAsync(10, CancellationToken.None)).Any(t => t.Attempts >= 2), "two attempts failed");
+        Assert.False(_origin.IsPersisted(digest));
+        Assert.Null(await _backend.Inner.StatAsync(BackendNames.ForBlob(digest), CancellationToken.None));
 
         _backend.UploadFailure = null;
-        await _origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: true, CancellationToken.None);
-        Assert.True(_origin.Store.Stat(digest)!.Metadata.Persisted);
+        await OriginHost.WaitUntilAsync(() => _origin.IsPersisted(digest), "the blob is written back");
         Assert.NotNull(await _backend.Inner.StatAsync(BackendNames.ForBlob(digest), CancellationToken.None));
+        await OriginHost.WaitUntilAsync(() => queue.Depth == 0, "the task is deleted");
     }
 
     [Fact]
@@ -163,11 +195,25 @@ public sealed class BackendTests : IAsyncLifetime, IDisposable
     {
         var (digest, data) = OriginHost.RandomBlob(100);
         await _origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: true, CancellationToken.None);
+        await OriginHost.WaitUntilAsync(() => _origin.IsPersisted(digest), "the blob is written back");
 
         Assert.True(await _origin.Client.DeleteAsync(digest, CancellationToken.None));
 
         Assert.False(_origin.Store.Contains(digest));
         Assert.Equal(data, await _origin.GetBytesAsync(digest)); // fetched back from the backend
+    }
+
+    [Fact]
+    public async Task Delete_AwaitingWriteBack_Returns409AndKeepsTheBlob()
+    {
+        var (digest, data) = OriginHost.RandomBlob(100);
+        _backend.UploadFailure = new IOException("backend down");
+        await _origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: true, CancellationToken.None);
+
+        using var response = await _origin.Http.DeleteAsync($"v1/blobs/{digest}");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.True(_origin.Store.Contains(digest));
     }
 
     private async Task<(Digest Digest, byte[] Data)> PutInBackendAsync(int length)

@@ -18,7 +18,7 @@ public sealed class ClusterTests
         await a.Client.UploadAsync(digest, new MemoryStream(data), data.Length, "library/nginx", replicate: true, CancellationToken.None);
 
         Assert.True(a.Store.Contains(digest));
-        Assert.True(b.Store.Contains(digest));
+        await OriginHost.WaitUntilAsync(() => b.Store.Contains(digest), "the copy reaches the other owner");
         Assert.Equal(data, await b.GetBytesAsync(digest));
     }
 
@@ -34,6 +34,7 @@ public sealed class ClusterTests
         await b.Client.AppendUploadAsync(id, new MemoryStream(data), data.Length, 0, CancellationToken.None);
         await b.Client.CommitUploadAsync(id, digest, replicate: true, CancellationToken.None);
 
+        await OriginHost.WaitUntilAsync(() => a.Store.Contains(digest), "the copy reaches the other owner");
         Assert.Equal(data, await a.GetBytesAsync(digest));
     }
 
@@ -79,6 +80,7 @@ public sealed class ClusterTests
         var owners = cluster.Owners(digest).Select(o => o.BaseAddress).ToHashSet();
         var first = members.First(m => owners.Contains(m.BaseAddress));
         await first.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: true, CancellationToken.None);
+        await WaitForQueuesAsync(members);
         Assert.All(members, m => Assert.Equal(owners.Contains(m.BaseAddress), m.Store.Contains(digest)));
 
         // Uploaded to the origin that does not own it: it keeps its copy and both owners get one.
@@ -86,6 +88,7 @@ public sealed class ClusterTests
         var otherOwners = cluster.Owners(other).Select(o => o.BaseAddress).ToHashSet();
         var nonOwner = members.Single(m => !otherOwners.Contains(m.BaseAddress));
         await nonOwner.Client.UploadAsync(other, new MemoryStream(otherData), otherData.Length, null, replicate: true, CancellationToken.None);
+        await WaitForQueuesAsync(members);
         Assert.All(members, m => Assert.True(m.Store.Contains(other)));
     }
 
@@ -118,8 +121,12 @@ public sealed class ClusterTests
         await b.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: false, CancellationToken.None);
         await a.Client.UploadAsync(digest, new MemoryStream(data), data.Length, null, replicate: true, CancellationToken.None);
 
+        await WaitForQueuesAsync([a]);
         Assert.Equal(["ok"], outcomes);
     }
+
+    private static Task WaitForQueuesAsync(IEnumerable<OriginHost> members)
+        => OriginHost.WaitUntilAsync(() => members.All(m => m.App.Services.GetRequiredService<WriteBackQueue>().Depth == 0), "every queue is empty");
 
     private static Task<OriginHost> StartMemberAsync(string[] urls, int index)
         => OriginHost.StartAsync(o =>

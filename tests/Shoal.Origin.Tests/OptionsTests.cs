@@ -15,6 +15,58 @@ public sealed class OptionsTests
         Assert.Equal(2, options.Cluster.Replicas);
         Assert.Empty(options.Cluster.Origins);
         Assert.Null(options.Backend);
+        Assert.Empty(options.Backends);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Fetch.ErrorTtl);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Fetch.NotFoundTtl);
+        Assert.Equal(0, options.Eviction.Capacity);
+        Assert.Equal(0.9, options.Eviction.HighWatermark);
+        Assert.Equal(0.8, options.Eviction.LowWatermark);
+        Assert.Equal(TimeSpan.Zero, options.Eviction.TimeToIdle);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.WriteBack.RetryMinDelay);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.WriteBack.RetryMaxDelay);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Cluster.HealthCheck.Interval);
+        Assert.Null(options.Cluster.Dns);
+    }
+
+    [Fact]
+    public void EffectiveBackends_BackendIsAppendedAsTheCatchAll()
+    {
+        var team = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/a" };
+        var rest = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/b" };
+        var options = new OriginOptions { Backends = [new BackendRouteOptions { Namespace = "team/.*", Backend = team }], Backend = rest };
+
+        var routes = options.EffectiveBackends();
+
+        Assert.Equal(["team/.*", ".*"], routes.Select(r => r.Namespace));
+        Assert.Same(rest, routes[1].Backend);
+    }
+
+    [Fact]
+    public void Build_BadClusterAndEvictionOptions_ThrowNamingTheKeys()
+    {
+        var options = new OriginOptions
+        {
+            DataDir = "/unused",
+            Backends = [new BackendRouteOptions { Namespace = "(unclosed", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/a" } }],
+            Eviction = new OriginEvictionOptions { HighWatermark = 0.5, LowWatermark = 0.7 },
+            WriteBack = new OriginWriteBackOptions { RetryMinDelay = TimeSpan.FromMinutes(10), RetryMaxDelay = TimeSpan.FromMinutes(1) },
+            Cluster = new OriginClusterOptions { Origins = ["http://a:15002"], Dns = new OriginDnsOptions { Name = "origins", Scheme = "ftp" } },
+        };
+
+        var ex = Assert.Throws<ConfigurationException>(() => OriginServer.Build(options));
+
+        Assert.Contains("origin:backends:0:namespace", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("origin:eviction:lowWatermark", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("origin:writeBack:retryMaxDelay", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("origin:cluster:dns", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("origin:cluster:dns:scheme", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResolveDns_Localhost_YieldsLoopbackOrigins()
+    {
+        var origins = await ClusterMonitor.ResolveAsync(new OriginDnsOptions { Name = "localhost", Port = 15002 }, CancellationToken.None);
+        Assert.Contains("http://127.0.0.1:15002/", origins);
     }
 
     [Fact]

@@ -15,6 +15,8 @@ namespace Shoal.Origin.Tests;
 internal sealed class OriginHost : IAsyncDisposable
 {
     private readonly TempDirectory _dir;
+    private bool _stopped;
+    private bool _handedOver;
 
     private OriginHost(TempDirectory dir, WebApplication app, OriginOptions options)
     {
@@ -39,6 +41,20 @@ internal sealed class OriginHost : IAsyncDisposable
     public string DataDir => Options.DataDir;
 
     public BlobStore Store => App.Services.GetRequiredService<BlobStore>();
+
+    /// <summary>True once the blob is cached and written back (or needs no write-back).</summary>
+    public bool IsPersisted(Digest digest) => Store.Stat(digest)?.Metadata.Persisted == true;
+
+    /// <summary>Routes every namespace to <paramref name="backend"/> (replacing what the options configure).</summary>
+    public static void UseBackend(WebApplicationBuilder builder, Shoal.Storage.IBlobBackend backend)
+        => builder.Services.AddSingleton(new Shoal.Storage.BackendRouter([(new System.Text.RegularExpressions.Regex(".*"), backend)]));
+
+    /// <summary>Fast retries, for tests that make write-backs fail.</summary>
+    public static void FastRetries(OriginOptions options)
+    {
+        options.WriteBack.RetryMinDelay = TimeSpan.FromMilliseconds(20);
+        options.WriteBack.RetryMaxDelay = TimeSpan.FromMilliseconds(200);
+    }
 
     /// <summary>Builds and starts an origin. <paramref name="configureOptions"/> gets options whose DataDir is already set.</summary>
     public static async Task<OriginHost> StartAsync(Action<OriginOptions>? configureOptions = null, Action<WebApplicationBuilder>? configure = null)
@@ -93,10 +109,13 @@ internal sealed class OriginHost : IAsyncDisposable
         return copy.ToArray();
     }
 
-    /// <summary>Polls <paramref name="condition"/> until it holds or 10 seconds pass.</summary>
+    /// <summary>Polls <paramref name="condition"/> until it holds or 20 seconds pass.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or 20 seconds pass.</summary>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
@@ -107,11 +126,39 @@ internal sealed class OriginHost : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops this origin and starts a new one on the same options and data directory (a new port unless fixed).</summary>
+    public async Task<OriginHost> RestartAsync(Action<WebApplicationBuilder>? configure = null)
     {
+        await StopAsync();
+        _handedOver = true;
+        var app = OriginServer.Build(Options, builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            configure?.Invoke(builder);
+        });
+        await app.StartAsync();
+        return new OriginHost(_dir, app, Options);
+    }
+
+    /// <summary>Stops the origin (as if killed), keeping its data directory until disposed.</summary>
+    public async Task StopAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+        _stopped = true;
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        _dir.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (!_handedOver)
+        {
+            _dir.Dispose();
+        }
     }
 }

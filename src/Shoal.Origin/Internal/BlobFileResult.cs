@@ -10,16 +10,20 @@ internal sealed class BlobFileResult : IResult
     private readonly Digest _digest;
     private readonly FileStream _stream;
     private readonly OriginMetrics _metrics;
+    private readonly BlobLeases.Lease? _lease;
 
-    public BlobFileResult(Digest digest, FileStream stream, OriginMetrics metrics)
+    /// <param name="lease">The blob's in-use lease, released once the answer is sent.</param>
+    public BlobFileResult(Digest digest, FileStream stream, OriginMetrics metrics, BlobLeases.Lease? lease)
     {
         _digest = digest;
         _stream = stream;
         _metrics = metrics;
+        _lease = lease;
     }
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        using var lease = _lease;
         await using var stream = _stream;
         try
         {

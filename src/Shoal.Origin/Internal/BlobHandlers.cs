@@ -6,57 +6,73 @@ using Shoal.Hosting.Registry;
 
 namespace Shoal.Origin.Internal;
 
-/// <summary>The <c>/v1/blobs</c> API: read (fetching misses from the backend), upload, metainfo, delete.</summary>
+/// <summary>The <c>/v1/blobs</c> API: read (filling misses from peer origins or the backend), upload, metainfo, delete.</summary>
 internal sealed class BlobHandlers
 {
     private readonly BlobStore _store;
-    private readonly BackendFetcher? _fetcher;
+    private readonly BackendFetcher _fetcher;
     private readonly CommitFollowUp _followUp;
+    private readonly BlobLeases _leases;
     private readonly OriginMetrics _metrics;
     private readonly ILogger _logger;
 
-    public BlobHandlers(BlobStore store, CommitFollowUp followUp, OriginMetrics metrics, ILogger<BlobHandlers> logger, BackendFetcher? fetcher = null)
+    public BlobHandlers(BlobStore store, CommitFollowUp followUp, BlobLeases leases, OriginMetrics metrics, ILogger<BlobHandlers> logger, BackendFetcher fetcher)
     {
         _store = store;
         _followUp = followUp;
+        _leases = leases;
         _metrics = metrics;
         _logger = logger;
         _fetcher = fetcher;
     }
 
-    /// <summary><c>GET|HEAD /v1/blobs/{digest}</c>.</summary>
+    /// <summary>
+    /// <c>GET|HEAD /v1/blobs/{digest}</c>. A miss is filled from a peer origin or the backend; a
+    /// whole-blob GET streams the bytes while they arrive, HEAD and Range requests wait for the fill.
+    /// A request from a peer origin (<see cref="ClusterMembership.PeerFetchHeader"/>) is answered from
+    /// the local cache only.
+    /// </summary>
     public async Task<IResult> GetAsync(HttpContext context, string value)
     {
-        if (!Problems.TryParseDigest(value, out var digest, out var problem) || !Problems.TryGetNamespace(context.Request, out _, out problem))
+        var request = context.Request;
+        if (!Problems.TryParseDigest(value, out var digest, out var problem) || !Problems.TryGetNamespace(request, out var ns, out problem))
         {
             return problem;
         }
-        var touch = HttpMethods.IsGet(context.Request.Method);
-        var stream = _store.OpenRead(digest, touch);
-        if (stream is null)
+        var touch = HttpMethods.IsGet(request.Method);
+        if (Open(digest, touch) is { } hit)
         {
-            if (await EnsureCachedAsync(digest, context.RequestAborted) is { } missing)
+            return hit;
+        }
+        if (request.Headers.ContainsKey(ClusterMembership.PeerFetchHeader) || !_fetcher.CanFill)
+        {
+            return NotFound(digest);
+        }
+        var download = _fetcher.Join(digest, ns, out var remembered);
+        if (download is null)
+        {
+            return Answer(digest, remembered!) ?? Open(digest, touch) ?? NotFound(digest);
+        }
+        if (touch && string.IsNullOrEmpty(request.Headers.Range))
+        {
+            if (await download.Size.WaitAsync(context.RequestAborted) is { } size)
             {
-                return missing;
-            }
-            stream = _store.OpenRead(digest, touch);
-            if (stream is null)
-            {
-                return NotFound(digest); // deleted between the fetch and now
+                return new TailBlobResult(download, size, _store, _metrics);
             }
         }
-        return new BlobFileResult(digest, stream, _metrics);
+        var result = await download.Completion.WaitAsync(context.RequestAborted);
+        return Answer(digest, result) ?? Open(digest, touch) ?? NotFound(digest); // deleted between the fill and now
     }
 
     /// <summary><c>GET /v1/blobs/{digest}/metainfo</c>.</summary>
     public async Task<IResult> GetMetaInfoAsync(HttpContext context, string value)
     {
-        if (!Problems.TryParseDigest(value, out var digest, out var problem) || !Problems.TryGetNamespace(context.Request, out _, out problem))
+        if (!Problems.TryParseDigest(value, out var digest, out var problem) || !Problems.TryGetNamespace(context.Request, out var ns, out problem))
         {
             return problem;
         }
         var cancellationToken = context.RequestAborted;
-        if (!_store.Contains(digest) && await EnsureCachedAsync(digest, cancellationToken) is { } missing)
+        if (!_store.Contains(digest) && await EnsureCachedAsync(digest, ns, cancellationToken) is { } missing)
         {
             return missing;
         }
@@ -97,12 +113,19 @@ internal sealed class BlobHandlers
         return Created(context, digest);
     }
 
-    /// <summary><c>DELETE /v1/blobs/{digest}</c>: drops the cached copy (the backend keeps its own).</summary>
+    /// <summary>
+    /// <c>DELETE /v1/blobs/{digest}</c>: drops the cached copy (the backend keeps its own). Refused
+    /// with 409 while the blob awaits its write-back: the cached copy is then the only one.
+    /// </summary>
     public IResult Delete(string value)
     {
         if (!Problems.TryParseDigest(value, out var digest, out var problem))
         {
             return problem;
+        }
+        if (_store.Stat(digest) is { Metadata.Persisted: false })
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "awaiting write-back", $"{digest} is not in its backend yet; it can be dropped once written back");
         }
         return _store.Delete(digest) ? Results.NoContent() : NotFound(digest);
     }
@@ -114,25 +137,40 @@ internal sealed class BlobHandlers
         return Results.Created($"/v1/blobs/{digest}", null);
     }
 
-    /// <summary>Fills a miss from the backend; null when the blob is now cached, else the answer to give.</summary>
-    private async Task<IResult?> EnsureCachedAsync(Digest digest, CancellationToken cancellationToken)
+    /// <summary>Fills a miss; null when the blob is now cached, else the answer to give.</summary>
+    private async Task<IResult?> EnsureCachedAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {
-        if (_fetcher is null)
+        if (!_fetcher.CanFill)
         {
             return NotFound(digest);
         }
-        var result = await _fetcher.FetchAsync(digest, cancellationToken);
-        return result.Status switch
+        return Answer(digest, await _fetcher.FetchAsync(digest, ns, cancellationToken));
+    }
+
+    /// <summary>Null when the fill stored the blob, else the problem that tells why not.</summary>
+    private IResult? Answer(Digest digest, FetchResult result) => result.Status switch
+    {
+        FetchStatus.Stored => null,
+        FetchStatus.NotFound => NotFound(digest),
+        FetchStatus.Corrupt => Problems.Create(StatusCodes.Status502BadGateway, "corrupt backend object", result.Detail ?? digest.ToString()),
+        _ => Problems.Create(StatusCodes.Status502BadGateway, "backend unavailable", $"fetching {digest} failed: {result.Detail}"),
+    };
+
+    /// <summary>The cached blob's answer, or null when it is not cached.</summary>
+    private BlobFileResult? Open(Digest digest, bool touch)
+    {
+        var lease = _leases.Acquire(digest);
+        var stream = _store.OpenRead(digest, touch);
+        if (stream is null)
         {
-            FetchStatus.Stored => null,
-            FetchStatus.NotFound => NotFound(digest),
-            FetchStatus.Corrupt => Problems.Create(StatusCodes.Status502BadGateway, "corrupt backend object", result.Detail ?? digest.ToString()),
-            _ => Problems.Create(StatusCodes.Status502BadGateway, "backend unavailable", $"fetching {digest} from the backend failed: {result.Detail}"),
-        };
+            lease.Dispose();
+            return null;
+        }
+        return new BlobFileResult(digest, stream, _metrics, lease);
     }
 
     private IResult NotFound(Digest digest)
-        => Problems.Create(StatusCodes.Status404NotFound, "blob unknown", _fetcher is null
+        => Problems.Create(StatusCodes.Status404NotFound, "blob unknown", !_fetcher.CanFill
             ? $"{digest} is not in this origin"
-            : $"{digest} is neither in this origin nor in its backend");
+            : $"{digest} is neither in this origin nor in its peers or backend");
 }

@@ -6,8 +6,8 @@ namespace Shoal.Origin.Internal;
 /// <summary>The origin's log events.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "Fetched {Digest} ({Size} bytes) from the backend")]
-    public static partial void Fetched(ILogger logger, Digest digest, long size);
+    [LoggerMessage(1, LogLevel.Information, "Fetched {Digest} ({Size} bytes) from {Source}")]
+    public static partial void Fetched(ILogger logger, Digest digest, long size, string source);
 
     [LoggerMessage(2, LogLevel.Debug, "{Digest} is not in the backend")]
     public static partial void FetchNotFound(ILogger logger, Digest digest);
@@ -18,17 +18,17 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "Fetching {Digest} from the backend failed")]
     public static partial void FetchFailed(ILogger logger, Digest digest, Exception exception);
 
-    [LoggerMessage(5, LogLevel.Debug, "Wrote {Digest} ({Size} bytes) through to the backend")]
-    public static partial void WrittenThrough(ILogger logger, Digest digest, long size);
+    [LoggerMessage(5, LogLevel.Debug, "Wrote {Digest} ({Size} bytes) back to the backend")]
+    public static partial void WrittenBack(ILogger logger, Digest digest, long size);
 
-    [LoggerMessage(6, LogLevel.Warning, "Writing {Digest} to the backend failed")]
-    public static partial void WriteBackFailed(ILogger logger, Digest digest, Exception exception);
+    [LoggerMessage(6, LogLevel.Warning, "{Kind} task for {Digest} to {Target} failed (attempt {Attempts}); retrying in {Delay}")]
+    public static partial void TaskFailed(ILogger logger, string kind, string digest, string target, int attempts, TimeSpan delay, Exception exception);
 
     [LoggerMessage(7, LogLevel.Debug, "Replicated {Digest} to {Origin}")]
-    public static partial void Replicated(ILogger logger, Digest digest, Uri origin);
+    public static partial void Replicated(ILogger logger, Digest digest, string origin);
 
-    [LoggerMessage(8, LogLevel.Warning, "Replicating {Digest} to {Origin} failed")]
-    public static partial void ReplicationFailed(ILogger logger, Digest digest, Uri origin, Exception exception);
+    [LoggerMessage(8, LogLevel.Warning, "{Digest} is no longer cached; its queued task is dropped")]
+    public static partial void WriteBackBlobGone(ILogger logger, Digest digest);
 
     [LoggerMessage(9, LogLevel.Information, "Committed {Digest} ({Size} bytes, new: {Created})")]
     public static partial void Committed(ILogger logger, Digest digest, long size, bool created);
@@ -41,4 +41,30 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Warning, "Upload of {Digest} refused: {Reason}")]
     public static partial void UploadRefused(ILogger logger, Digest digest, string reason);
+
+    [LoggerMessage(13, LogLevel.Error, "The write-back queue failed")]
+    public static partial void QueueFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Information, "{Origin} left the cluster; the copy of {Digest} for it is dropped")]
+    public static partial void ReplicaGone(ILogger logger, Digest digest, string origin);
+
+    [LoggerMessage(15, LogLevel.Warning, "Resolving the cluster name {Name} failed")]
+    public static partial void DnsFailed(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(16, LogLevel.Warning, "Origin {Origin} is now {State}")]
+    private static partial void HealthChangedCore(ILogger logger, string origin, string state);
+
+    public static void HealthChanged(ILogger logger, string origin, bool healthy) => HealthChangedCore(logger, origin, healthy ? "healthy" : "unhealthy");
+
+    [LoggerMessage(17, LogLevel.Debug, "Fetching {Digest} from peer {Origin} failed: {Reason}")]
+    public static partial void PeerFetchFailed(ILogger logger, Digest digest, string origin, string reason);
+
+    [LoggerMessage(18, LogLevel.Information, "Evicted {Digest} ({Size} bytes, {Reason})")]
+    public static partial void Evicted(ILogger logger, Digest digest, long size, string reason);
+
+    [LoggerMessage(19, LogLevel.Warning, "Eviction could not get the cache below its low watermark: {Bytes} bytes, target {Target} (the rest is pinned, awaiting write-back or in use)")]
+    public static partial void EvictionShort(ILogger logger, long bytes, long target);
+
+    [LoggerMessage(20, LogLevel.Warning, "The eviction sweep failed")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
 }

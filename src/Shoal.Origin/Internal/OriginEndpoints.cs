@@ -30,5 +30,17 @@ internal static class OriginEndpoints
             (HttpContext context, string id, UploadHandlers uploads) => uploads.CommitAsync(context, id));
         v1.MapDelete("/uploads/{id}",
             (string id, UploadHandlers uploads) => uploads.Cancel(id));
+
+        v1.MapGet("/writeback", async (HttpContext context, WriteBackQueue queue) =>
+        {
+            var limit = 1000;
+            if (context.Request.Query["limit"].FirstOrDefault() is { } value
+                && (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000))
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "invalid limit", $"limit must be between 1 and 10000, not '{value}'");
+            }
+            var tasks = await queue.ListAsync(limit, context.RequestAborted);
+            return Results.Json(new WriteBackListing(queue.Depth, tasks), WriteBackJsonContext.Default.WriteBackListing);
+        });
     }
 }

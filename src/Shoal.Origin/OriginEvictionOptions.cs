@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Shoal.Origin;
+
+/// <summary>
+/// Cache eviction, measured by the store's own accounting of blob bytes (not filesystem usage).
+/// Blobs that are pinned, awaiting write-back, or being read or written are never evicted.
+/// </summary>
+public sealed class OriginEvictionOptions : IValidatableObject
+{
+    /// <summary>The cache's capacity in bytes. Default 0: unlimited (no size-based eviction).</summary>
+    [Range(0, long.MaxValue)]
+    public long Capacity { get; set; }
+
+    /// <summary>Above this fraction of <see cref="Capacity"/> the sweeper evicts. Greater than 0, at most 1; default 0.9.</summary>
+    [Range(0.01, 1.0)]
+    public double HighWatermark { get; set; } = 0.9;
+
+    /// <summary>The sweeper evicts least-recently-accessed blobs down to this fraction of <see cref="Capacity"/>. Default 0.8.</summary>
+    [Range(0.0, 1.0)]
+    public double LowWatermark { get; set; } = 0.8;
+
+    /// <summary>Blobs not accessed for this long are evicted whatever the cache's size. Default 0: off.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan TimeToIdle { get; set; }
+
+    /// <summary>How often the sweeper runs. 1 second to 1 day; default 1 minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (LowWatermark > HighWatermark)
+        {
+            yield return new ValidationResult("lowWatermark must not be above highWatermark", [nameof(LowWatermark)]);
+        }
+    }
+}

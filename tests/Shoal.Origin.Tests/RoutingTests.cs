@@ -1,0 +1,76 @@
+using System.Net;
+using Shoal.Storage;
+
+namespace Shoal.Origin.Tests;
+
+/// <summary>Namespace rules pick the backend of every fetch and write-back.</summary>
+public sealed class RoutingTests : IDisposable
+{
+    private readonly TempDirectory _dirs = new();
+
+    private string TeamRoot => Path.Combine(_dirs.Path, "team");
+
+    private string DefaultRoot => Path.Combine(_dirs.Path, "default");
+
+    public void Dispose() => _dirs.Dispose();
+
+    [Fact]
+    public async Task Put_RulesSendNamespacesToDifferentBackends()
+    {
+        await using var origin = await OriginHost.StartAsync(o =>
+        {
+            o.Backends =
+            [
+                new BackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
+            ];
+            o.Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = DefaultRoot }; // appended as the catch-all
+        });
+        var team = new FileSystemBackend(TeamRoot);
+        var fallback = new FileSystemBackend(DefaultRoot);
+        var (a, dataA) = OriginHost.RandomBlob(1000);
+        var (b, dataB) = OriginHost.RandomBlob(2000);
+
+        await origin.Client.UploadAsync(a, new MemoryStream(dataA), dataA.Length, "team-a/app", replicate: true, CancellationToken.None);
+        await origin.Client.UploadAsync(b, new MemoryStream(dataB), dataB.Length, "library/redis", replicate: true, CancellationToken.None);
+        await OriginHost.WaitUntilAsync(() => origin.IsPersisted(a) && origin.IsPersisted(b), "both are written back");
+
+        Assert.NotNull(await team.StatAsync(BackendNames.ForBlob(a), CancellationToken.None));
+        Assert.Null(await fallback.StatAsync(BackendNames.ForBlob(a), CancellationToken.None));
+        Assert.NotNull(await fallback.StatAsync(BackendNames.ForBlob(b), CancellationToken.None));
+        Assert.Null(await team.StatAsync(BackendNames.ForBlob(b), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Get_MissIsFetchedFromTheNamespacesBackendOnly()
+    {
+        await using var origin = await OriginHost.StartAsync(o => o.Backends =
+        [
+            new BackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
+            new BackendRouteOptions { Namespace = ".*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = DefaultRoot } },
+        ]);
+        var (digest, data) = OriginHost.RandomBlob(500);
+        await new FileSystemBackend(TeamRoot).UploadAsync(BackendNames.ForBlob(digest), new MemoryStream(data), data.Length, CancellationToken.None);
+
+        Assert.Null(await origin.Client.OpenReadAsync(digest, "other/app", null, CancellationToken.None));
+        await using var blob = await origin.Client.OpenReadAsync(digest, "team-a/app", null, CancellationToken.None);
+        Assert.NotNull(blob);
+    }
+
+    [Fact]
+    public async Task Put_NamespaceWithoutRule_StaysLocalAndCountsAsPersisted()
+    {
+        await using var origin = await OriginHost.StartAsync(o => o.Backends =
+        [
+            new BackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
+        ]);
+        var (digest, data) = OriginHost.RandomBlob(300);
+
+        await origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, "elsewhere/app", replicate: true, CancellationToken.None);
+
+        Assert.True(origin.IsPersisted(digest));
+        Assert.Null(await new FileSystemBackend(TeamRoot).StatAsync(BackendNames.ForBlob(digest), CancellationToken.None));
+        using var listing = await origin.Http.GetAsync("v1/writeback");
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
+        Assert.Contains("\"depth\":0", await listing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
