@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command. Installs the tools the end-to-end tests drive (skopeo, containerd/ctr,
-# docker-registry) when they are missing, builds the solution in Release, runs every test project
-# with TRX results under artifacts/test-results/, and ends with the line "N passed, M failed"
+# docker-registry, htpasswd from apache2-utils; s3rver from npm) when they are missing, builds the solution in
+# Release, runs every test project with TRX results under artifacts/test-results/, and ends with
+# the line "N passed, M failed"
 # (", K skipped" when some were skipped). Exits non-zero on any failure.
 #
 #   scripts/test.sh                            # everything
@@ -20,6 +21,7 @@ install_tools() {
   command -v skopeo >/dev/null 2>&1 || packages+=(skopeo)
   { command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1; } || packages+=(containerd)
   command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
+  command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils) # bcrypt htpasswd entries for the registry auth tests
   if (( ${#packages[@]} == 0 )); then
     return 0
   fi
@@ -36,6 +38,24 @@ install_tools() {
   fi
 }
 
+# s3rver (an S3-protocol server from npm) for the S3 backend tests, under artifacts/npm;
+# its path goes to the tests as SHOAL_S3RVER.
+install_s3rver() {
+  local bin="$PWD/artifacts/npm/node_modules/.bin/s3rver"
+  if [[ ! -x $bin ]]; then
+    if command -v npm >/dev/null 2>&1; then
+      echo "test.sh: installing s3rver"
+      npm install --no-audit --no-fund --silent --prefix artifacts/npm s3rver@3.7.1 >/dev/null \
+        || echo "test.sh: installing s3rver with npm failed; S3 backend tests will fail unless SHOAL_E2E_OPTIONAL=1" >&2
+    else
+      echo "test.sh: npm is missing, cannot install s3rver; S3 backend tests will fail unless SHOAL_E2E_OPTIONAL=1" >&2
+    fi
+  fi
+  if [[ -x $bin ]]; then
+    export SHOAL_S3RVER="$bin"
+  fi
+}
+
 # Sums one counter attribute over every TRX file.
 count() {
   local attribute=$1 total=0 value file
@@ -48,6 +68,7 @@ count() {
 }
 
 install_tools
+install_s3rver
 
 echo "test.sh: building (Release)"
 dotnet build Shoal.slnx -c Release -nologo -v:q -clp:ErrorsOnly
