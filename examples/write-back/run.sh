@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared storage: an origin whose store of record is a filesystem directory (which other tools,
+# Write-back: an origin whose store of record is a filesystem directory (which other tools,
 # e.g. a backup job, can share). Pushes a blob, stops the origin right after the acknowledgement,
 # shows the blob in the backend directory (written back from the persisted queue), then serves it
 # from a fresh origin with an empty cache. Exits 0 when it works.
@@ -31,13 +31,13 @@ stop_origin() {
 
 write_config "$WORK/cache-1"
 start_origin
-echo "shared-storage: origin is up, backend at $WORK/backend"
+echo "write-back: origin is up, backend at $WORK/backend"
 
 head -c 3000000 /dev/urandom >"$WORK/blob"
 hex=$(sha256_of "$WORK/blob")
 curl -fsS -X PUT --data-binary "@$WORK/blob" -H 'Content-Type: application/octet-stream' \
   "http://127.0.0.1:$PORT/v1/blobs/sha256:$hex?namespace=demo/app" -o /dev/null
-echo "shared-storage: pushed sha256:$hex (acknowledged once cached and its write-back queued)"
+echo "write-back: pushed sha256:$hex (acknowledged once cached and its write-back queued)"
 curl -fsS "http://127.0.0.1:$PORT/v1/writeback"; echo
 
 # The write-back runs after the acknowledgement; wait (bounded) for the queue to drain.
@@ -46,17 +46,17 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 stop_origin
-echo "shared-storage: origin stopped"
+echo "write-back: origin stopped"
 
 stored="$WORK/backend/blobs/sha256/$hex"
-[[ -f $stored ]] || { echo "shared-storage: $stored is missing" >&2; ls -R "$WORK/backend" >&2; exit 1; }
+[[ -f $stored ]] || { echo "write-back: $stored is missing" >&2; ls -R "$WORK/backend" >&2; exit 1; }
 cmp "$WORK/blob" "$stored"
-echo "shared-storage: the backend directory holds the blob: ${stored#"$WORK/"}"
+echo "write-back: the backend directory holds the blob: ${stored#"$WORK/"}"
 
 # A new origin with an empty cache serves it from the shared backend.
 write_config "$WORK/cache-2"
 start_origin
 curl -fsS "http://127.0.0.1:$PORT/v1/blobs/sha256:$hex?namespace=demo/app" -o "$WORK/fetched"
 cmp "$WORK/blob" "$WORK/fetched"
-echo "shared-storage: a fresh origin fetched it back from the backend, bytes identical"
-echo "shared-storage: OK"
+echo "write-back: a fresh origin fetched it back from the backend, bytes identical"
+echo "write-back: OK"
