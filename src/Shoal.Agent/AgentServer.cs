@@ -83,6 +83,7 @@ public static class AgentServer
         var handler = app.Services.GetRequiredService<RegistryHandler>();
         app.Map("/v2", handler.HandleAsync);
         app.Map("/v2/{**path}", handler.HandleAsync);
+        app.MapPost("/v1/preload", (HttpContext context, BlobCache cache, BuildIndexClient buildIndex) => PreloadEndpoint.HandleAsync(context, cache, buildIndex));
 
         var buildIndex = app.Services.GetRequiredService<BuildIndexClient>();
         var time = app.Services.GetRequiredService<TimeProvider>();

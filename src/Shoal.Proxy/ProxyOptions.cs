@@ -56,6 +56,10 @@ public sealed class ProxyOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan UploadSessionTtl { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Preheat: notifications, Harbor preheat providers and preheat jobs (<c>proxy:preheat</c>). Default: no upstreams, no tokens.</summary>
+    [Required]
+    public PreheatOptions Preheat { get; set; } = new();
+
     /// <summary>How the proxy's HTTP clients trust the origins and build-index. Default: the system store.</summary>
     public TlsClientOptions? ClientTls { get; set; }
 

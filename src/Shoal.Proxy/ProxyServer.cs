@@ -13,7 +13,8 @@ namespace Shoal.Proxy;
 /// <summary>
 /// Builds the proxy: the Docker Registry V2 / OCI distribution API for push and pull under
 /// <c>/v2/</c>, with blob bytes in the origin cluster and tags, manifest revisions and blob links
-/// in build-index; plus <c>/health</c> and <c>/readiness</c>.
+/// in build-index; plus <c>/health</c> and <c>/readiness</c>; plus preheat (registry notifications,
+/// Harbor's "kraken" and "dragonfly" preheat providers, <c>/v1/preheat/jobs</c>).
 /// </summary>
 public static class ProxyServer
 {
@@ -45,6 +46,14 @@ public static class ProxyServer
         services.AddSingleton<ListingHandlers>();
         services.AddSingleton<RegistryDispatcher>();
         services.AddHostedService<UploadPurger>();
+        services.AddSingleton(options.Preheat);
+        services.AddSingleton<Preheat.UpstreamRegistry>();
+        services.AddSingleton<Preheat.TokenCheck>();
+        services.AddSingleton<Preheat.JobStore>();
+        services.AddSingleton<Preheat.ManifestSource>();
+        services.AddSingleton<Preheat.PreheatRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<Preheat.PreheatRunner>());
+        services.AddSingleton<Preheat.PreheatEndpoints>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -55,6 +64,9 @@ public static class ProxyServer
         app.Map("/v2", dispatcher.HandleAsync);
         app.Map("/v2/{**path}", dispatcher.HandleAsync);
         app.MapHealth(dispatcher.CheckReadinessAsync);
+        // Open the preheat job store now too (creates preheat/jobs/, reloads unfinished jobs): an unusable directory fails the start.
+        app.Services.GetRequiredService<Preheat.JobStore>();
+        Preheat.PreheatEndpoints.Map(app);
         return app;
     }
 }

@@ -31,7 +31,8 @@ public sealed class DockerRegistry : IDisposable
     public string Log => _process.Output;
 
     /// <summary>Starts the registry and waits (bounded) until <c>/v2/</c> answers.</summary>
-    public static async Task<DockerRegistry> StartAsync()
+    /// <param name="extraConfig">YAML appended to the configuration (top-level sections, e.g. <c>notifications:</c>).</param>
+    public static async Task<DockerRegistry> StartAsync(string? extraConfig = null)
     {
         var program = ToolCheck.Require(ToolCheck.DockerRegistry);
         var directory = new TempDirectory("shoal-registry");
@@ -40,7 +41,7 @@ public sealed class DockerRegistry : IDisposable
             // A port picked now may be taken before the registry binds it: try a few.
             for (var attempt = 1; ; attempt++)
             {
-                var port = FreePort.Next();
+                var listenPort = FreePort.Next();
                 var config = directory.Combine("config.yml");
                 await File.WriteAllTextAsync(config, $"""
                     version: 0.1
@@ -52,13 +53,13 @@ public sealed class DockerRegistry : IDisposable
                       delete:
                         enabled: true
                     http:
-                      addr: 127.0.0.1:{port}
-                    """);
+                      addr: 127.0.0.1:{listenPort}
+                    """ + (extraConfig is null ? string.Empty : "\n" + extraConfig));
                 var process = ExternalProcess.Start(program, ["serve", config], new Dictionary<string, string?> { ["OTEL_TRACES_EXPORTER"] = "none" });
                 try
                 {
-                    await process.WaitForHttpAsync(new Uri($"http://127.0.0.1:{port}/v2/"), StartTimeout, status => status == HttpStatusCode.OK);
-                    return new DockerRegistry(directory, process, port);
+                    await process.WaitForHttpAsync(new Uri($"http://127.0.0.1:{listenPort}/v2/"), StartTimeout, status => status == HttpStatusCode.OK);
+                    return new DockerRegistry(directory, process, listenPort);
                 }
                 catch (InvalidOperationException) when (attempt < 3 && process.Output.Contains("address already in use", StringComparison.Ordinal))
                 {

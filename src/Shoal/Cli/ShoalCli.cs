@@ -40,6 +40,8 @@ internal static class ShoalCli
                     return ExitCodes.Success;
                 case "dev":
                     return await DevCommand.RunAsync(rest, stdout, stderr);
+                case "preheat":
+                    return await PreheatCommand.RunAsync(rest, stdout, stderr);
                 default:
                     var component = ComponentCommand.Find(command)
                         ?? throw new UsageException($"unknown command '{command}' (commands: {string.Join(", ", ComponentCommand.All.Select(c => c.Name))}, dev, version, help)");
