@@ -23,7 +23,7 @@ public sealed class CommandLineTests : IDisposable
         {
             var result = await ShoalExecutable.RunAsync(form);
             Assert.True(result.ExitCode == 0, result.ToString());
-            foreach (var command in new[] { "proxy", "origin", "tracker", "build-index", "agent", "dev", "version" })
+            foreach (var command in new[] { "proxy", "origin", "tracker", "build-index", "agent", "dev", "preheat", "version" })
             {
                 Assert.Contains(command, result.StandardOutput, StringComparison.Ordinal);
             }
@@ -46,6 +46,22 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains($"{section}:listen:port  (integer, default ", result.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"SHOAL_{section.ToUpperInvariant()}__", result.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(string.Empty, result.StandardError);
+    }
+
+    [Fact]
+    public async Task Preheat_HelpAndMissingImage_AreExplained()
+    {
+        foreach (var args in new[] { new[] { "preheat", "--help" }, new[] { "help", "preheat" } })
+        {
+            var help = await ShoalExecutable.RunAsync(args);
+            Assert.True(help.ExitCode == 0, help.ToString());
+            Assert.Contains("shoal preheat", help.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("--scope", help.StandardOutput, StringComparison.Ordinal);
+        }
+
+        var missing = await ShoalExecutable.RunAsync("preheat");
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.StartsWith("shoal: ", missing.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

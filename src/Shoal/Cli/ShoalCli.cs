@@ -44,14 +44,14 @@ internal static class ShoalCli
                     return await PreheatCommand.RunAsync(rest, stdout, stderr);
                 default:
                     var component = ComponentCommand.Find(command)
-                        ?? throw new UsageException($"unknown command '{command}' (commands: {string.Join(", ", ComponentCommand.All.Select(c => c.Name))}, dev, version, help)");
+                        ?? throw new UsageException($"unknown command '{command}' (commands: {string.Join(", ", ComponentCommand.All.Select(c => c.Name))}, dev, preheat, version, help)");
                     return await RunComponentAsync(component, rest, stdout);
             }
         }
         catch (UsageException ex)
         {
             stderr.WriteLine($"shoal: {ex.Message}");
-            stderr.WriteLine(command is "dev" || ComponentCommand.Find(command) is not null
+            stderr.WriteLine(command is "dev" or "preheat" || ComponentCommand.Find(command) is not null
                 ? $"Run 'shoal {command} --help' for usage."
                 : "Run 'shoal --help' for usage.");
             return ExitCodes.Usage;
@@ -148,6 +148,9 @@ internal static class ShoalCli
                 break;
             case "version":
                 Usage.WriteVersion(stdout);
+                break;
+            case "preheat":
+                PreheatCommand.WriteUsage(stdout);
                 break;
             default:
                 var component = ComponentCommand.Find(args[0]) ?? throw new UsageException($"no help for unknown command '{args[0]}'");

@@ -20,6 +20,7 @@ internal static class Usage
         writer.WriteLine();
         writer.WriteLine("Other commands:");
         writer.WriteLine("  dev           every component in one process on 127.0.0.1, for trying Shoal out");
+        writer.WriteLine("  preheat       warm origins (and agents) with an image before nodes pull it");
         writer.WriteLine("  version       print the version");
         writer.WriteLine("  help [cmd]    show this help, or a command's");
         writer.WriteLine();
