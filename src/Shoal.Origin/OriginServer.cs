@@ -53,7 +53,7 @@ public static class OriginServer
         services.AddSingleton<BlobHandlers>();
         services.AddSingleton<UploadHandlers>();
         services.AddSingleton<RequestFailureFilter>();
-        services.AddHostedService<UploadPurger>();
+        UploadPurger.Register(services, options.UploadSessionTtl);
         if (options.P2P is { } p2p)
         {
             services.AddSingleton<OriginSeedSource>();

@@ -45,7 +45,7 @@ public static class ProxyServer
         services.AddSingleton<ManifestHandlers>();
         services.AddSingleton<ListingHandlers>();
         services.AddSingleton<RegistryDispatcher>();
-        services.AddHostedService<UploadPurger>();
+        UploadPurger.Register(services, options.UploadSessionTtl);
         services.AddSingleton(options.Preheat);
         services.AddSingleton<Preheat.UpstreamRegistry>();
         services.AddSingleton<Preheat.TokenCheck>();

@@ -33,11 +33,7 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Information, "Committed {Digest} ({Size} bytes, new: {Created})")]
     public static partial void Committed(ILogger logger, Digest digest, long size, bool created);
 
-    [LoggerMessage(10, LogLevel.Information, "Purged {Count} expired upload sessions")]
-    public static partial void UploadsPurged(ILogger logger, int count);
 
-    [LoggerMessage(11, LogLevel.Warning, "Purging expired upload sessions failed")]
-    public static partial void PurgeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(12, LogLevel.Warning, "Upload of {Digest} refused: {Reason}")]
     public static partial void UploadRefused(ILogger logger, Digest digest, string reason);

@@ -24,11 +24,7 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "{Method} {Path} failed upstream: {Reason}")]
     public static partial void UpstreamFailed(ILogger logger, string method, string path, string reason, Exception exception);
 
-    [LoggerMessage(7, LogLevel.Information, "Purged {Count} expired upload sessions")]
-    public static partial void UploadsPurged(ILogger logger, int count);
 
-    [LoggerMessage(8, LogLevel.Warning, "Purging expired upload sessions failed")]
-    public static partial void PurgeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(9, LogLevel.Information, "Deleted {What} {Reference} of {Repository}")]
     public static partial void Deleted(ILogger logger, string what, string repository, string reference);
