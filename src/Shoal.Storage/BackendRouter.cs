@@ -42,6 +42,23 @@ public sealed class BackendRouter
         return null;
     }
 
+    /// <summary>
+    /// The configured backend of the first rule matching namespace <paramref name="ns"/>, not bound
+    /// to it (e.g. to reach a <see cref="Registry.RegistryBackend"/>'s tags); null when no rule matches.
+    /// </summary>
+    public IBlobBackend? Match(string? ns)
+    {
+        var value = ns ?? string.Empty;
+        foreach (var (pattern, backend) in _routes)
+        {
+            if (pattern.IsMatch(value))
+            {
+                return backend;
+            }
+        }
+        return null;
+    }
+
     internal static Regex Compile(string pattern)
         => new("^(?:" + pattern + ")$", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, TimeSpan.FromMilliseconds(100));
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Shoal.Core.Blobs;
+using Shoal.Core.IO;
 using Shoal.Storage.Internal;
 
 namespace Shoal.Storage;
@@ -125,7 +126,7 @@ public sealed class FileSystemBackend : IBlobBackend
             Directory.CreateDirectory(directory);
             // The rename is the moment of visibility; the bytes are already on disk.
             File.Move(temp, path, overwrite: true);
-            DirectorySync.Flush(directory);
+            DurableFile.SyncDirectory(directory);
         }
         catch
         {
@@ -172,7 +173,7 @@ public sealed class FileSystemBackend : IBlobBackend
             return Task.FromResult(false);
         }
         File.Delete(path);
-        DirectorySync.Flush(Path.GetDirectoryName(path)!);
+        DurableFile.SyncDirectory(Path.GetDirectoryName(path)!);
         return Task.FromResult(true);
     }
 

@@ -9,6 +9,9 @@ namespace Shoal.Storage.Registry.Internal;
 /// <summary>
 /// The blobs of one repository of a registry as a <see cref="IBlobBackend"/>: object
 /// <c>blobs/sha256/&lt;hex&gt;</c> is <c>/v2/&lt;repository&gt;/blobs/sha256:&lt;hex&gt;</c>.
+/// Reads and stats fall back to <c>/v2/&lt;repository&gt;/manifests/sha256:&lt;hex&gt;</c> when the
+/// blob endpoint answers 404: a registry keeps manifests apart from the repository's blobs, and
+/// origins fetch manifest bytes by digest like any blob (Kraken's registry backend does the same).
 /// </summary>
 internal sealed class RepositoryBackend : IBlobBackend
 {
@@ -50,18 +53,18 @@ internal sealed class RepositoryBackend : IBlobBackend
             return await EmptyAtAsync(name, digest, offset, cancellationToken);
         }
         var range = offset == 0 && length is null ? null : new RangeHeaderValue(offset, length is { } n ? offset + n - 1 : null);
-        var url = BlobUrl(digest);
         HttpResponseMessage response;
         using (var timeout = _client.StartTimeout(cancellationToken))
         {
             try
             {
-                response = await _client.SendAsync(() =>
+                response = await GetAsync(BlobUrl(digest), range, manifest: false, timeout.Token);
+                if (response.StatusCode == HttpStatusCode.NotFound)
                 {
-                    var request = new HttpRequestMessage(HttpMethod.Get, url);
-                    request.Headers.Range = range;
-                    return request;
-                }, RegistryClient.PullScope(Repository), replayable: true, timeout.Token);
+                    // Not a blob of the repository: perhaps one of its manifests.
+                    response.Dispose();
+                    response = await GetAsync(ManifestUrl(digest), range, manifest: true, timeout.Token);
+                }
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -199,7 +202,7 @@ internal sealed class RepositoryBackend : IBlobBackend
             {
                 if (head.StatusCode == HttpStatusCode.NotFound)
                 {
-                    return null;
+                    return await StatManifestAsync(digest, timeout.Token);
                 }
                 if (head.IsSuccessStatusCode && head.Content.Headers.ContentLength is { } size)
                 {
@@ -233,7 +236,61 @@ internal sealed class RepositoryBackend : IBlobBackend
         }
     }
 
+    /// <summary>The size of manifest <paramref name="digest"/> of the repository, or null when it has no such manifest.</summary>
+    private async Task<(long Size, DateTimeOffset? LastModified)?> StatManifestAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        var url = ManifestUrl(digest);
+        using (var head = await _client.SendAsync(() => ManifestRequest(HttpMethod.Head, url), RegistryClient.PullScope(Repository), replayable: true, cancellationToken))
+        {
+            if (head.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+            if (!head.IsSuccessStatusCode)
+            {
+                throw await _client.FailureAsync(head, $"HEAD manifest {digest} in {Repository}", cancellationToken);
+            }
+            if (head.Content.Headers.ContentLength is { } size)
+            {
+                return (size, head.Content.Headers.LastModified);
+            }
+        }
+        // No length on HEAD: manifests are small (at most 4 MiB), count the bytes of a GET.
+        using var get = await _client.SendAsync(() => ManifestRequest(HttpMethod.Get, url), RegistryClient.PullScope(Repository), replayable: true, cancellationToken);
+        if (get.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        if (!get.IsSuccessStatusCode)
+        {
+            throw await _client.FailureAsync(get, $"GET manifest {digest} in {Repository}", cancellationToken);
+        }
+        var content = await RegistryClient.ReadSmallAsync(get, Shoal.Core.Registry.ManifestDocument.MaxSize, $"manifest {digest} in {Repository}", cancellationToken);
+        return (content.Length, get.Content.Headers.LastModified);
+    }
+
+    private Task<HttpResponseMessage> GetAsync(Uri url, RangeHeaderValue? range, bool manifest, CancellationToken cancellationToken)
+        => _client.SendAsync(() =>
+        {
+            var request = manifest ? ManifestRequest(HttpMethod.Get, url) : new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Range = range;
+            return request;
+        }, RegistryClient.PullScope(Repository), replayable: true, cancellationToken);
+
+    /// <summary>A manifest request accepting every manifest and index media type (a registry answers only those it is asked for).</summary>
+    private static HttpRequestMessage ManifestRequest(HttpMethod method, Uri url)
+    {
+        var request = new HttpRequestMessage(method, url);
+        foreach (var type in Shoal.Core.Registry.MediaTypes.Manifests)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+        }
+        return request;
+    }
+
     private Uri BlobUrl(Digest digest) => _client.Address.Api($"v2/{Repository}/blobs/{digest}");
+
+    private Uri ManifestUrl(Digest digest) => _client.Address.Api($"v2/{Repository}/manifests/{digest}");
 
     private void RequireWritable(string what)
     {
