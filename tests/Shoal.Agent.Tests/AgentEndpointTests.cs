@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Net;
 using Shoal.Core;
 using Shoal.Core.Registry;
@@ -6,7 +7,7 @@ namespace Shoal.Agent.Tests;
 
 public sealed class AgentEndpointTests : IAsyncLifetime
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
     private FakeOrigin _origin = null!;
     private FakeBuildIndex _index = null!;
     private AgentHost _agent = null!;
@@ -15,7 +16,7 @@ public sealed class AgentEndpointTests : IAsyncLifetime
     {
         _origin = await FakeOrigin.StartAsync();
         _index = await FakeBuildIndex.StartAsync();
-        _agent = await AgentHost.StartAsync(_dir.Sub("agent"), _index.BaseAddress, [_origin.BaseAddress]);
+        _agent = await AgentHost.StartAsync(_dir.Combine("agent"), _index.BaseAddress, [_origin.BaseAddress]);
     }
 
     public async Task DisposeAsync()

@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -9,7 +10,7 @@ namespace Shoal.Agent.Tests;
 /// <summary>404 means "not here, try the next host"; 503 means "Shoal cannot serve this now"; corrupt bytes never leave the agent.</summary>
 public sealed class AgentFailureTests : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
@@ -62,7 +63,7 @@ public sealed class AgentFailureTests : IDisposable
         await using var origin = await FakeOrigin.StartAsync();
         await using var index = await FakeBuildIndex.StartAsync();
         index.Failing = true;
-        await using var agent = await AgentHost.StartAsync(_dir.Sub("agent"), index.BaseAddress, [origin.BaseAddress]);
+        await using var agent = await AgentHost.StartAsync(_dir.Combine("agent"), index.BaseAddress, [origin.BaseAddress]);
 
         using var response = await agent.Client.GetAsync($"/v2/{TestData.Repository}/manifests/v1");
 
@@ -76,7 +77,7 @@ public sealed class AgentFailureTests : IDisposable
         await using var index = await FakeBuildIndex.StartAsync();
         var digest = origin.Add(TestData.Random(1000));
         origin.Mode = FakeOrigin.Behaviour.Fail;
-        await using var agent = await AgentHost.StartAsync(_dir.Sub("agent"), index.BaseAddress, [origin.BaseAddress]);
+        await using var agent = await AgentHost.StartAsync(_dir.Combine("agent"), index.BaseAddress, [origin.BaseAddress]);
 
         using var get = await agent.Client.GetAsync($"/v2/{TestData.Repository}/blobs/{digest}");
         using var head = await agent.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/{TestData.Repository}/blobs/{digest}"));
@@ -93,7 +94,7 @@ public sealed class AgentFailureTests : IDisposable
         var content = TestData.Random(200_000);
         var digest = origin.Add(content);
         origin.Mode = FakeOrigin.Behaviour.Corrupt;
-        await using var agent = await AgentHost.StartAsync(_dir.Sub("agent"), index.BaseAddress, [origin.BaseAddress]);
+        await using var agent = await AgentHost.StartAsync(_dir.Combine("agent"), index.BaseAddress, [origin.BaseAddress]);
 
         using var corrupt = await agent.Client.GetAsync($"/v2/{TestData.Repository}/blobs/{digest}");
 
@@ -120,7 +121,7 @@ public sealed class AgentFailureTests : IDisposable
         index.Manifest(TestData.Repository, digest, MediaTypes.OciManifest, manifest.Length);
         index.Tag(TestData.Repository, "v1", digest);
         origin.Mode = FakeOrigin.Behaviour.Corrupt;
-        await using var agent = await AgentHost.StartAsync(_dir.Sub("agent"), index.BaseAddress, [origin.BaseAddress]);
+        await using var agent = await AgentHost.StartAsync(_dir.Combine("agent"), index.BaseAddress, [origin.BaseAddress]);
 
         using var response = await agent.Client.GetAsync($"/v2/{TestData.Repository}/manifests/v1");
 
@@ -142,7 +143,7 @@ public sealed class AgentFailureTests : IDisposable
         var preferred = new OriginCluster(http, [first.BaseAddress, second.BaseAddress], 2).ByPreference(digest)[0].BaseAddress;
         var (bad, good) = preferred == first.BaseAddress ? (first, second) : (second, first);
         bad.Mode = FakeOrigin.Behaviour.Corrupt;
-        await using var agent = await AgentHost.StartAsync(_dir.Sub("agent"), index.BaseAddress, [first.BaseAddress, second.BaseAddress]);
+        await using var agent = await AgentHost.StartAsync(_dir.Combine("agent"), index.BaseAddress, [first.BaseAddress, second.BaseAddress]);
 
         using var response = await agent.Client.GetAsync($"/v2/{TestData.Repository}/blobs/{digest}");
 
@@ -160,7 +161,7 @@ public sealed class AgentFailureTests : IDisposable
         var digest = origin.Add(TestData.Random(1_000_000));
         origin.Mode = FakeOrigin.Behaviour.Stall;
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var agent = await AgentHost.StartAsync(_dir.Sub("agent"), index.BaseAddress, [origin.BaseAddress],
+        await using var agent = await AgentHost.StartAsync(_dir.Combine("agent"), index.BaseAddress, [origin.BaseAddress],
             configure: builder => builder.Services.AddSingleton<TimeProvider>(time));
 
         var pending = agent.Client.GetAsync($"/v2/{TestData.Repository}/blobs/{digest}");
@@ -187,7 +188,7 @@ public sealed class AgentFailureTests : IDisposable
         var content = TestData.Random(1_000_000);
         var digest = origin.Add(content);
         origin.Hold();
-        await using var agent = await AgentHost.StartAsync(_dir.Sub("agent"), index.BaseAddress, [origin.BaseAddress]);
+        await using var agent = await AgentHost.StartAsync(_dir.Combine("agent"), index.BaseAddress, [origin.BaseAddress]);
 
         var requests = Enumerable.Range(0, 20).Select(async _ =>
         {

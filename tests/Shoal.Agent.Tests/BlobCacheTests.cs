@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,7 +9,7 @@ namespace Shoal.Agent.Tests;
 
 public sealed class BlobCacheTests : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
     private readonly FakeLifetime _lifetime = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly ScriptedBlobSource _source = new();

@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Shoal.Clients.Origin;
@@ -24,14 +25,14 @@ internal sealed class SwarmCluster : IAsyncDisposable
     private WebApplication? _tracker;
     private int _trackerPort;
 
-    private SwarmCluster(TempDir dir, WebApplication origin)
+    private SwarmCluster(TempDirectory dir, WebApplication origin)
     {
         Dir = dir;
         OriginApp = origin;
         Origin = new OriginClient(_http, origin.BaseAddress());
     }
 
-    public TempDir Dir { get; }
+    public TempDirectory Dir { get; }
 
     public WebApplication OriginApp { get; }
 
@@ -45,10 +46,10 @@ internal sealed class SwarmCluster : IAsyncDisposable
 
     public static async Task<SwarmCluster> StartAsync(long originEgressLimit = 0)
     {
-        var dir = new TempDir();
+        var dir = new TempDirectory();
         var origin = OriginServer.Build(new OriginOptions
         {
-            DataDir = dir.Sub("origin"),
+            DataDir = dir.Combine("origin"),
             Listen = { Port = 0 },
             P2P = new P2POptions { Listen = { Port = 0 }, EgressLimit = originEgressLimit },
         }, TestCluster.Quiet);
@@ -84,7 +85,7 @@ internal sealed class SwarmCluster : IAsyncDisposable
 
     public async Task<AgentHost> StartAgentAsync(string name, Action<AgentOptions>? tweak = null)
     {
-        var agent = await AgentHost.StartAsync(Dir.Sub(name), NoBuildIndex, [OriginApp.BaseAddress()], options =>
+        var agent = await AgentHost.StartAsync(Dir.Combine(name), NoBuildIndex, [OriginApp.BaseAddress()], options =>
         {
             options.Tracker = TrackerAddress.AbsoluteUri;
             options.P2P = new P2POptions { Listen = { Port = 0 } };

@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -61,7 +62,7 @@ public sealed class SwarmTests(ITestOutputHelper output)
         {
             corrupt[i] ^= 0xFF;
         }
-        var badFile = cluster.Dir.Sub("bad.bin");
+        var badFile = cluster.Dir.Combine("bad.bin");
         await File.WriteAllBytesAsync(badFile, corrupt);
         await using var bad = new PeerEngine(new P2POptions { Listen = { Port = 0 } }, new PeerEngineSetup { Seeds = new FileSeeds(info, badFile) });
         bad.Start();

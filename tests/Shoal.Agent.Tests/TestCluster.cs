@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Shoal.BuildIndex;
@@ -15,12 +16,12 @@ namespace Shoal.Agent.Tests;
 /// </summary>
 internal sealed class TestCluster : IAsyncDisposable
 {
-    private readonly TempDir _dir;
+    private readonly TempDirectory _dir;
     private readonly HttpClient _http = new();
     private WebApplication? _origin;
     private WebApplication? _buildIndex;
 
-    private TestCluster(TempDir dir, WebApplication origin, WebApplication buildIndex, AgentHost agent)
+    private TestCluster(TempDirectory dir, WebApplication origin, WebApplication buildIndex, AgentHost agent)
     {
         _dir = dir;
         _origin = origin;
@@ -38,12 +39,12 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public static async Task<TestCluster> StartAsync(Action<AgentOptions>? tweak = null)
     {
-        var dir = new TempDir();
-        var origin = OriginServer.Build(new OriginOptions { DataDir = dir.Sub("origin"), Listen = { Port = 0 } }, Quiet);
+        var dir = new TempDirectory();
+        var origin = OriginServer.Build(new OriginOptions { DataDir = dir.Combine("origin"), Listen = { Port = 0 } }, Quiet);
         await origin.StartAsync();
-        var buildIndex = BuildIndexServer.Build(new BuildIndexOptions { DataDir = dir.Sub("build-index"), Listen = { Port = 0 } }, Quiet);
+        var buildIndex = BuildIndexServer.Build(new BuildIndexOptions { DataDir = dir.Combine("build-index"), Listen = { Port = 0 } }, Quiet);
         await buildIndex.StartAsync();
-        var agent = await AgentHost.StartAsync(dir.Sub("agent"), buildIndex.BaseAddress(), [origin.BaseAddress()], tweak);
+        var agent = await AgentHost.StartAsync(dir.Combine("agent"), buildIndex.BaseAddress(), [origin.BaseAddress()], tweak);
         return new TestCluster(dir, origin, buildIndex, agent);
     }
 

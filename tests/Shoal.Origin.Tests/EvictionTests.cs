@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Shoal.Core;

@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

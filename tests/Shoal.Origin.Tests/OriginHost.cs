@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;

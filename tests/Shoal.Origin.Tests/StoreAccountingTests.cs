@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using Shoal.Core.Store;
 
 namespace Shoal.Origin.Tests;

@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
