@@ -11,13 +11,14 @@ namespace Shoal.BuildIndex;
 /// <summary>
 /// Builds build-index: the per-repository record of tags (tag → manifest digest), manifest
 /// revisions and blob links, and the catalog, over <c>/v1/repositories</c>; plus <c>/health</c> and
-/// <c>/readiness</c> (ready while the data directory takes writes).
+/// <c>/readiness</c> (ready while the data directory takes writes). With
+/// <see cref="BuildIndexOptions.Backends"/> it is a pull-through index of the registries behind it.
 /// </summary>
 public static class BuildIndexServer
 {
     /// <summary>
     /// Validates <paramref name="options"/> and builds build-index's web application (not started).
-    /// <paramref name="configure"/> may adjust the builder (logging, services) before it is built.
+    /// <paramref name="configure"/> may adjust the builder (logging, services such as a <see cref="TimeProvider"/>) before it is built.
     /// </summary>
     /// <exception cref="ConfigurationException">The options are invalid; the message names the keys.</exception>
     public static WebApplication Build(BuildIndexOptions options, Action<WebApplicationBuilder>? configure = null)
@@ -29,6 +30,8 @@ public static class BuildIndexServer
         var services = builder.Services;
         services.AddSingleton(options);
         services.TryAddSingleton<ITagStore>(sp => new FileTagStore(options.DataDir, sp.GetRequiredService<ILogger<FileTagStore>>()));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<UpstreamIndex>();
         services.AddSingleton<RepositoryEndpoints>();
         configure?.Invoke(builder);
 

@@ -17,4 +17,10 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Information, "Deleted manifest {Repository}@{Digest} and {TagCount} tags pointing at it")]
     public static partial void ManifestDeleted(ILogger logger, string repository, Digest digest, int tagCount);
+
+    [LoggerMessage(5, LogLevel.Debug, "Resolved {Repository}:{Tag} upstream as {Digest}")]
+    public static partial void UpstreamTagResolved(ILogger logger, string repository, string tag, Digest digest);
+
+    [LoggerMessage(6, LogLevel.Warning, "Registry {Registry} failed {What}: {Error}")]
+    public static partial void UpstreamFailed(ILogger logger, Uri registry, string what, string error);
 }

@@ -21,9 +21,10 @@ namespace Shoal.BuildIndex.Internal;
 /// GET            /v1/repositories?n=&amp;last=                    the catalog
 /// </code>
 /// Every name, tag and digest is validated before it reaches the store; problems are
-/// ProblemDetails naming what is wrong.
+/// ProblemDetails naming what is wrong. Reads that miss locally are answered by the registry behind
+/// the repository, if any (<see cref="UpstreamIndex"/>); when it cannot answer, 503.
 /// </summary>
-internal sealed partial class RepositoryEndpoints(ITagStore store)
+internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex upstream)
 {
     /// <summary>The route prefix of per-repository resources.</summary>
     public const string Prefix = "/v1/repositories";
@@ -55,6 +56,10 @@ internal sealed partial class RepositoryEndpoints(ITagStore store)
                     return Problem(StatusCodes.Status404NotFound, "not found", $"'{Truncate(path)}' is not a build-index resource: expected <name>/_tags, <name>/tags/<tag>, <name>/manifests/<digest> or <name>/blobs/<digest>");
             }
         }
+        catch (UpstreamUnavailableException ex)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "upstream registry unavailable", ex.Message);
+        }
         catch (InvalidDataException ex)
         {
             return Problem(StatusCodes.Status500InternalServerError, "corrupt record", ex.Message);
@@ -78,7 +83,26 @@ internal sealed partial class RepositoryEndpoints(ITagStore store)
         {
             return problem;
         }
-        var page = await store.ListTagsAsync(name, last, limit, cancellationToken);
+        ListPage? page;
+        if (await upstream.ListTagsAsync(name, cancellationToken) is { } upstreamTags)
+        {
+            // Merge with the local tags, then page over the union.
+            var local = await store.ListTagsAsync(name, null, null, cancellationToken);
+            if (local is null && upstreamTags.Count == 0)
+            {
+                page = null;
+            }
+            else
+            {
+                var merged = local is null ? upstreamTags : upstreamTags.Union(local.Items, StringComparer.Ordinal).ToList();
+                merged.Sort(StringComparer.Ordinal);
+                page = FileTagStore.Page(merged, last, limit);
+            }
+        }
+        else
+        {
+            page = await store.ListTagsAsync(name, last, limit, cancellationToken);
+        }
         return page is null
             ? Problem(StatusCodes.Status404NotFound, "repository unknown", $"repository '{name}' has no tags and no manifests")
             : Results.Json(page, RecordJsonContext.Default.ListPage);
@@ -98,7 +122,7 @@ internal sealed partial class RepositoryEndpoints(ITagStore store)
         var method = context.Request.Method;
         if (HttpMethods.IsGet(method))
         {
-            return await store.GetTagAsync(name, tag, cancellationToken) is { } digest
+            return (await store.GetTagAsync(name, tag, cancellationToken) ?? await upstream.GetTagAsync(name, tag, cancellationToken)) is { } digest
                 ? DigestJson(digest)
                 : Problem(StatusCodes.Status404NotFound, "tag unknown", $"repository '{name}' has no tag '{tag}'");
         }
@@ -114,8 +138,10 @@ internal sealed partial class RepositoryEndpoints(ITagStore store)
                 return Problem(StatusCodes.Status400BadRequest, "invalid digest", error);
             }
             await store.PutTagAsync(name, tag, digest, cancellationToken);
+            upstream.Forget(name, tag);
             return Results.NoContent();
         }
+        upstream.Forget(name, tag);
         return await store.DeleteTagAsync(name, tag, cancellationToken)
             ? Results.NoContent()
             : Problem(StatusCodes.Status404NotFound, "tag unknown", $"repository '{name}' has no tag '{tag}'");
@@ -131,7 +157,7 @@ internal sealed partial class RepositoryEndpoints(ITagStore store)
         var method = context.Request.Method;
         if (HttpMethods.IsGet(method))
         {
-            return await store.GetManifestAsync(name, digest, cancellationToken) is { } record
+            return (await store.GetManifestAsync(name, digest, cancellationToken) ?? await upstream.GetManifestAsync(name, digest, cancellationToken)) is { } record
                 ? Results.Json(record, RecordJsonContext.Default.ManifestRecord)
                 : Problem(StatusCodes.Status404NotFound, "manifest unknown", $"repository '{name}' has no manifest {digest}");
         }
