@@ -1,0 +1,830 @@
+#!/usr/bin/env bash
+# =================================================================================================
+# bench/swarm/run.sh — how long does it take to get one blob from one origin host to N hosts?
+#
+#   bench/swarm/run.sh N RATE SIZE [--systems "shoal direct bt"] [options]
+#   bench/swarm/run.sh report [CSV]          # a results CSV as a markdown table
+#
+# Emulates N+1 hosts on this machine (one network namespace each, h0..hN) on one bridge, every
+# host's upload AND download limited to RATE with tc tbf, and measures, on that same network and
+# one after the other:
+#
+#   shoal   build-index, origin, tracker and proxy on h0, one agent on each of h1..hN; the blob is
+#           pushed through the proxy, then every host pulls it from its own agent at once
+#           (GET /v2/<repo>/blobs/<digest>, as a container runtime would)
+#   direct  every host pulls the blob straight from a docker-registry on h0 (the no-P2P baseline)
+#   bt      a BitTorrent swarm: opentracker + an aria2c seeder on h0, an aria2c leecher per host
+#
+# For each system it appends one row to the results CSV (default bench/swarm/results.csv) and
+# prints a markdown table: wall time until the last host holds the verified blob, first and
+# median completion, the bound S/RATE (each host must download S bytes at RATE), the bytes h0
+# sent on the wire, whole-machine CPU and the CPU-seconds of the benchmark's processes.
+#
+# RATE uses tc's bit units only: 10mbit, 100mbit, 1gbit (a bare number would mean BYTES/s to tc).
+# SIZE is bytes or K/M/G (binary): 16M = 16 MiB.
+#
+# Options:
+#   --systems "LIST"   which systems to run, in order (default "shoal direct bt")
+#   --results FILE     CSV to append to (default bench/swarm/results.csv; env BENCH_RESULTS)
+#   --timeout SECS     give up on a system after SECS (default 4·N·S/RATE + 60)
+#   --no-build         use the shoal binary built by an earlier run (or SHOAL_BIN)
+#   --notes TEXT       free text for the notes column of every row
+#
+# Environment:
+#   BENCH_DIR=/tmp/shoal-bench   work directory: the shoal build, cached blobs, logs of the last
+#                                run (run/hI/*.log), the lock
+#   SHOAL_BIN=                   a prebuilt shoal executable (skips the build)
+#   BENCH_BUILD=isolated         isolated: dotnet publish with its own obj/bin under BENCH_DIR (never
+#                                races a build in the tree); tree: build src/Shoal in place, Release
+#                                (fast after a Release build of the solution, as in CI)
+#   BENCH_PREFIX=shb             namespace names: <prefix>sw (the bridge), <prefix>h0..<prefix>hN
+#   BENCH_QUEUE_MS=50            shaper queue, in milliseconds at RATE (at least 256 KiB)
+#   BENCH_IDLE_MAX=25            before each system wait until the machine is at most this % busy
+#   BENCH_IDLE_WAIT=120          ... but at most this many seconds (then run anyway, recorded)
+#   BENCH_MAX_LIFETIME=3600      hard limit (s) on every process the benchmark starts
+#   BENCH_PIECE_LOG2=            BitTorrent piece size 2^n (default: the piece length Shoal uses)
+#   BENCH_AGENT_ARGS=            extra 'shoal agent' arguments, e.g. "--agent:upstreamTimeout=00:00:30"
+#   BENCH_ORIGIN_ARGS= BENCH_TRACKER_ARGS= BENCH_PROXY_ARGS= BENCH_BUILD_INDEX_ARGS=   likewise
+#
+# Needs root (network namespaces, tc) and Linux with veth, bridge and tbf built in or loadable.
+# Missing tools (iproute2, curl, docker-registry, opentracker, aria2, mktorrent) are installed with
+# apt-get. Every process runs under `timeout`, every wait is bounded, and on exit — normal, error
+# or signal — every process inside the benchmark's namespaces is killed by PID and the namespaces
+# are deleted. Exit status: 0 all hosts of every system got the verified blob, 1 some did not,
+# 2 the benchmark could not run.
+# =================================================================================================
+set -euo pipefail
+shopt -s nullglob
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+BENCH_DIR=${BENCH_DIR:-/tmp/shoal-bench}
+RUN=$BENCH_DIR/run
+PREFIX=${BENCH_PREFIX:-shb}
+QUEUE_MS=${BENCH_QUEUE_MS:-50}
+IDLE_MAX=${BENCH_IDLE_MAX:-25}
+IDLE_WAIT=${BENCH_IDLE_WAIT:-120}
+MAX_LIFETIME=${BENCH_MAX_LIFETIME:-3600}
+RESULTS=${BENCH_RESULTS:-$HERE/results.csv}
+SW=${PREFIX}sw
+REPO=bench/blob
+TAG=latest
+
+# Ports (every host has its own port space).
+PROXY_PORT=15000
+ORIGIN_PORT=15002
+TRACKER_PORT=15003
+BUILD_INDEX_PORT=15004
+ORIGIN_P2P_PORT=15005
+AGENT_PORT=16000
+AGENT_P2P_PORT=16001
+REGISTRY_PORT=5000
+BT_TRACKER_PORT=6969
+BT_PEER_PORT=6881
+
+# Aggregate delivered rate above which this 2-core machine, not the links, limits a swarm.
+CPU_CEILING_BPS=1600000000
+
+CSV_HEADER="timestamp,commit,system,engine,n,rate,size_bytes,wall_s,first_s,median_s,bound_s,ratio,method_bound_s,ratio_method,ok,origin_egress_bytes,origin_copies,peer_egress_bytes,cpu_avg_pct,cpu_max_pct,cpu_before_pct,proc_cpu_s,client_cpu_s,proc_max_rss_kb,piece_bytes,notes"
+
+# -------------------------------------------------------------------------------------------------
+# Small helpers
+# -------------------------------------------------------------------------------------------------
+die() { echo "run.sh: $*" >&2; exit 2; }
+log() { printf '[bench %(%T)T] %s\n' -1 "$*" >&2; }
+calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
+
+# "100mbit" -> bits/s. Only explicit bit units: a bare number means bytes/s to tc. (%.0f, never
+# %d: mawk's %d clamps at 2^31-1, which would cap rates at 2.1 Gbit/s.)
+parse_rate() {
+  local r=${1,,}
+  [[ $r =~ ^([0-9]+(\.[0-9]+)?)(bit|kbit|mbit|gbit)$ ]] || die "bad RATE '$1' (use tc bit units: 10mbit, 100mbit, 1gbit)"
+  local m
+  case ${BASH_REMATCH[3]} in bit) m=1 ;; kbit) m=1e3 ;; mbit) m=1e6 ;; gbit) m=1e9 ;; esac
+  awk -v n="${BASH_REMATCH[1]}" -v m="$m" 'BEGIN { printf "%.0f", n * m }'
+}
+
+# "64M" -> 67108864 (binary suffixes); plain byte counts pass through.
+parse_size() {
+  local s=${1^^}
+  [[ $s =~ ^([0-9]+)([KMG]?)(I?B)?$ ]] || die "bad SIZE '$1' (use e.g. 16M, 1G, 1048576)"
+  case ${BASH_REMATCH[2]} in
+    K) echo $((BASH_REMATCH[1] << 10)) ;; M) echo $((BASH_REMATCH[1] << 20)) ;;
+    G) echo $((BASH_REMATCH[1] << 30)) ;; *) echo "${BASH_REMATCH[1]}" ;;
+  esac
+}
+
+ns_of() { echo "${PREFIX}h$1"; }
+ip_of() { echo "198.18.$(($1 / 250)).$(($1 % 250 + 1))"; }
+in_host() { local i=$1; shift; ip netns exec "$(ns_of "$i")" "$@"; }
+
+# Sleeps without forking (read with a timeout on a pipe nobody writes to).
+SLEEP_FD=
+nap() { read -rt "$1" -u "$SLEEP_FD" _ || true; }
+
+# -------------------------------------------------------------------------------------------------
+# Dependencies
+# -------------------------------------------------------------------------------------------------
+ensure_tools() {
+  local -A want=([ip]=iproute2 [tc]=iproute2 [curl]=curl [flock]=util-linux [sha256sum]=coreutils
+                 [timeout]=coreutils [awk]=mawk)
+  local s cmd
+  for s in "$@"; do
+    case $s in
+      direct) want[docker-registry]=docker-registry ;;
+      bt) want[opentracker]=opentracker; want[aria2c]=aria2; want[mktorrent]=mktorrent ;;
+    esac
+  done
+  local -A packages=()
+  for cmd in "${!want[@]}"; do command -v "$cmd" >/dev/null 2>&1 || packages[${want[$cmd]}]=1; done
+  if ((${#packages[@]})); then
+    command -v apt-get >/dev/null 2>&1 || die "missing ${!packages[*]} and no apt-get to install them"
+    log "installing ${!packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || log "apt-get update failed; trying the install anyway"
+    apt-get install -y -qq --no-install-recommends "${!packages[@]}" >/dev/null || die "apt-get install ${!packages[*]} failed"
+  fi
+  for cmd in "${!want[@]}"; do command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is still missing (package ${want[$cmd]})"; done
+}
+
+# Builds src/Shoal in Release into $BENCH_DIR/shoal (its own obj/bin under $BENCH_DIR/artifacts, so
+# it never races a build in the source tree) and sets SHOAL.
+SHOAL=
+build_shoal() {
+  local no_build=$1
+  if [[ -n ${SHOAL_BIN:-} ]]; then
+    [[ -x $SHOAL_BIN ]] || die "SHOAL_BIN=$SHOAL_BIN is not an executable"
+    SHOAL=$SHOAL_BIN
+    return
+  fi
+  SHOAL=$BENCH_DIR/shoal/shoal
+  if [[ $no_build == 1 ]]; then
+    [[ -x $SHOAL ]] || die "--no-build, but there is no $SHOAL yet"
+    return
+  fi
+  command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is needed to build Shoal (or set SHOAL_BIN)"
+  local cmd
+  if [[ ${BENCH_BUILD:-isolated} == tree ]]; then
+    # The source tree's own Release output: incremental, so nearly free after a Release build of
+    # the solution (CI), but it shares obj/ with any other build of the tree.
+    SHOAL=$ROOT/src/Shoal/bin/Release/net10.0/shoal
+    cmd=(dotnet build "$ROOT/src/Shoal/Shoal.csproj" -c Release)
+  else
+    cmd=(dotnet publish "$ROOT/src/Shoal/Shoal.csproj" -c Release --artifacts-path "$BENCH_DIR/artifacts" -o "$BENCH_DIR/shoal")
+  fi
+  log "building Shoal (Release): ${cmd[*]}"
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 timeout 900 "${cmd[@]}" -nologo -v:q -clp:ErrorsOnly >"$BENCH_DIR/build.log" 2>&1 ||
+    { tail -n 30 "$BENCH_DIR/build.log" >&2; die "the build failed (log: $BENCH_DIR/build.log)"; }
+  [[ -x $SHOAL ]] || die "the build produced no $SHOAL"
+}
+
+# The configuration keys a component accepts (from its --help, which lists them from the options
+# types), so the benchmark configures peer-to-peer only once the build has it.
+# Keys are compared in lower case, as .NET configuration binds them.
+declare -A KEYS=()
+has_key() {
+  local component=$1 key=${2,,}
+  [[ -n ${KEYS[$component]:-} ]] ||
+    KEYS[$component]=" $("$SHOAL" "$component" --help 2>/dev/null | awk '$1 ~ /^[a-zA-Z]+:/ { print tolower($1) }' | tr '\n' ' ') "
+  [[ ${KEYS[$component]} == *" $key "* ]]
+}
+
+# -------------------------------------------------------------------------------------------------
+# The emulated network
+#
+#    h0 (origin)      h1               hN            one namespace per host
+#     eth0 [tbf]      eth0 [tbf]  ...  eth0 [tbf]    <- host upload limit
+#      |               |                |
+#     v0 [tbf]        v1 [tbf]    ...  vN [tbf]      <- host download limit (switch port egress)
+#      \_______________|________________/
+#                 br0 (namespace <prefix>sw)
+#
+# Addresses 198.18.0.0/16 (the RFC 2544 benchmarking range), no default route: nothing leaves the
+# emulated cluster, and the root namespace's interfaces, routes and sysctls are never touched.
+# -------------------------------------------------------------------------------------------------
+
+# shape NS DEV BPS: tbf on DEV's egress. The burst must hold a 64 KiB GSO super-packet (else tbf
+# re-segments or drops them): at least 128 KiB, and 10 ms at RATE. The queue is BENCH_QUEUE_MS at
+# RATE, at least 256 KiB, like a switch port buffer. (A qdisc on the bridge itself would not
+# shape forwarded traffic; shaping the veth ends does.)
+shape() {
+  local ns=$1 dev=$2 bps=$3 burst limit
+  burst=$((bps / 8 / 100)); ((burst >= 131072)) || burst=131072
+  limit=$((bps / 8 * QUEUE_MS / 1000)); ((limit >= 262144)) || limit=262144
+  ip netns exec "$ns" tc qdisc replace dev "$dev" root tbf rate "${bps}bit" burst "$burst" limit "$limit"
+}
+
+our_namespaces() { ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E "^${PREFIX}(sw|h[0-9]+)$" || true; }
+
+cluster_up() {
+  local n=$1 bps=$2 i ns k
+  ip netns add "$SW"
+  ip netns exec "$SW" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  # br_netfilter is on by default in every new namespace: bridged frames would go through
+  # iptables and conntrack. Off, in the switch namespace only.
+  for k in bridge-nf-call-iptables bridge-nf-call-ip6tables bridge-nf-call-arptables; do
+    ip netns exec "$SW" sysctl -qw "net.bridge.$k=0" 2>/dev/null || true
+  done
+  ip -n "$SW" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+  ip -n "$SW" link set br0 up
+  ip -n "$SW" link set lo up
+  for ((i = 0; i <= n; i++)); do
+    ns=$(ns_of "$i")
+    mkdir -p "$RUN/h$i"
+    ip netns add "$ns"
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$SW" link add "v$i" type veth peer name eth0 netns "$ns"
+    ip -n "$SW" link set "v$i" master br0 up
+    ip -n "$ns" addr add "$(ip_of "$i")/16" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set lo up
+    shape "$ns" eth0 "$bps"        # upload
+    shape "$SW" "v$i" "$bps"       # download = what the switch port sends to the host
+  done
+}
+
+# Kills every process inside namespace NS (only processes the benchmark started can be there):
+# TERM, up to 3 s of grace, then KILL.
+kill_namespace() {
+  local ns=$1 pids i
+  pids=$(ip netns pids "$ns" 2>/dev/null || true)
+  [[ -n $pids ]] || return 0
+  kill -TERM $pids 2>/dev/null || true
+  for ((i = 0; i < 30; i++)); do
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    [[ -n $pids ]] || return 0
+    sleep 0.1
+  done
+  kill -KILL $pids 2>/dev/null || true
+}
+
+reset_hosts() {
+  local ns
+  for ns in $(our_namespaces); do [[ $ns == "$SW" ]] || kill_namespace "$ns"; done
+}
+
+cluster_down() {
+  local ns list
+  list=$(our_namespaces)
+  [[ -n $list ]] || return 0
+  for ns in $list; do kill_namespace "$ns"; done
+  for ns in $list; do [[ $ns == "$SW" ]] || ip netns del "$ns" 2>/dev/null || true; done
+  ip netns del "$SW" 2>/dev/null || true
+}
+
+# spawn I NAME CMD...: CMD in host I, in the background, bounded by BENCH_MAX_LIFETIME; output in
+# $RUN/hI/NAME.log. Sets LAST_PID.
+LAST_PID=
+spawn() {
+  local i=$1 name=$2; shift 2
+  ip netns exec "$(ns_of "$i")" timeout -k 5 "$MAX_LIFETIME" "$@" >"$RUN/h$i/$name.log" 2>&1 </dev/null &
+  LAST_PID=$!
+}
+
+# wait_http I URL SECS [PID]: polls URL from host I until it answers 200; false after SECS, or as
+# soon as process PID (the server) has exited.
+wait_http() {
+  local i=$1 url=$2 secs=$3 pid=${4:-} code n
+  for ((n = 0; n < secs * 5; n++)); do
+    code=$(in_host "$i" curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null || true)
+    [[ $code == 200 ]] && return 0
+    [[ -z $pid ]] || kill -0 "$pid" 2>/dev/null || return 1
+    nap 0.2
+  done
+  return 1
+}
+
+# Bytes sent so far by the root qdisc of DEV in NS.
+qdisc_sent() { ip netns exec "$1" tc -s qdisc show dev "$2" | awk '/Sent/ { print $2; exit }'; }
+
+# -------------------------------------------------------------------------------------------------
+# Measuring
+# -------------------------------------------------------------------------------------------------
+
+# cpu_sampler FILE SECS: whole-machine busy per mille (all cores together) every 0.5 s, for at most
+# SECS seconds. Shell builtins only: a poller that forks costs the machine measurable CPU itself.
+cpu_sampler() {
+  local out=$1 secs=$2 n k line total idle prev=() cur=()
+  read -r line </proc/stat; read -ra prev <<<"$line"
+  for ((n = 0; n < secs * 2; n++)); do
+    nap 0.5
+    read -r line </proc/stat; read -ra cur <<<"$line"
+    total=0
+    for k in 1 2 3 4 5 6 7 8; do total=$((total + cur[k] - prev[k])); done
+    idle=$((cur[4] - prev[4] + cur[5] - prev[5]))
+    ((total > 0)) && echo $((1000 * (total - idle) / total)) >>"$out"
+    prev=("${cur[@]}")
+  done
+}
+cpu_summary() { awk '{ n++; s += $1; if ($1 > m) m = $1 } END { if (!n) { print "0.0 0.0"; exit } printf "%.1f %.1f\n", s / n / 10, m / 10 }' "$1"; }
+
+SAMPLER_PID=
+start_sampler() { : >"$1"; cpu_sampler "$1" "$2" & SAMPLER_PID=$!; }
+stop_sampler() {
+  [[ -n $SAMPLER_PID ]] || return 0
+  kill "$SAMPLER_PID" 2>/dev/null || true
+  wait "$SAMPLER_PID" 2>/dev/null || true
+  SAMPLER_PID=
+}
+
+# Machine CPU over 2 s with nothing of ours running -> CPU_BEFORE. Other tenants of the machine
+# show up here: above BENCH_IDLE_MAX % wait (at most BENCH_IDLE_WAIT s) for them to calm down.
+CPU_BEFORE=0
+wait_idle() {
+  local n f=$RUN/idle.cpu
+  for ((n = 0; n <= IDLE_WAIT / 2; n++)); do
+    : >"$f"; cpu_sampler "$f" 2
+    CPU_BEFORE=$(cpu_summary "$f" | cut -d' ' -f1)
+    awk -v c="$CPU_BEFORE" -v m="$IDLE_MAX" 'BEGIN { exit !(c <= m) }' && return 0
+    ((n > 0)) || log "machine is ${CPU_BEFORE}% busy; waiting up to ${IDLE_WAIT}s for it to drop to ${IDLE_MAX}%"
+  done
+  log "WARNING: machine still ${CPU_BEFORE}% busy; measuring anyway (see cpu_before_pct)"
+}
+
+# One line "pid ticks peak_rss_kb comm" per process in the host namespaces (not the `timeout`
+# wrappers).
+proc_snapshot() {
+  local i p line comm rest hwm key value f=()
+  for ((i = 0; i <= N; i++)); do
+    for p in $(ip netns pids "$(ns_of "$i")" 2>/dev/null); do
+      read -r line 2>/dev/null </proc/"$p"/stat || continue
+      comm=${line#*(}; comm=${comm%)*}
+      [[ $comm == timeout ]] && continue
+      rest=${line##*) }
+      read -ra f <<<"$rest"                   # f[0] is field 3 (state): utime is f[11], stime f[12]
+      hwm=0
+      while read -r key value _; do [[ $key == VmHWM: ]] && { hwm=$value; break; }; done 2>/dev/null </proc/"$p"/status || true
+      echo "$p $((f[11] + f[12])) $hwm ${comm// /_}"
+    done
+  done
+}
+
+# proc_usage BEFORE AFTER -> "cpu_seconds peak_rss_kb" of the processes alive at AFTER, counting
+# only CPU spent since BEFORE.
+proc_usage() {
+  awk -v hz="$(getconf CLK_TCK)" 'FNR == NR { before[$1] = $2; next }
+    { cpu += $2 - before[$1]; if ($3 > rss) rss = $3 }
+    END { printf "%.2f %d\n", cpu / hz, rss }' "$1" "$2"
+}
+
+# Sums the children's user+sys times of the `times` outputs given as files ("0m1.234s 0m0.5s").
+times_sum() {
+  awk 'FNR == 2 { for (k = 1; k <= 2; k++) { split($k, a, /[ms]/); s += a[1] * 60 + a[2] } } END { printf "%.2f\n", s }' "$@" /dev/null
+}
+
+# "min median max" of the numbers on stdin (NaN NaN NaN when none).
+stats() {
+  sort -g | awk '{ a[NR] = $1 } END { if (!NR) { print "NaN NaN NaN"; exit }
+    printf "%.3f %.3f %.3f\n", a[1], (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[NR] }'
+}
+
+# How many of FILES... are complete, correct copies of the blob.
+verify_copies() {
+  local ok=0 f
+  for f in "$@"; do
+    [[ -f $f && $(stat -c %s "$f") == "$SIZE" ]] || continue
+    [[ $(sha256sum "$f" | cut -d' ' -f1) == "$BLOB_SHA" ]] && ok=$((ok + 1))
+  done
+  echo "$ok"
+}
+
+# -------------------------------------------------------------------------------------------------
+# The blob, its image and pushing it
+# -------------------------------------------------------------------------------------------------
+BLOB= BLOB_SHA= CONFIG= CONFIG_SHA= MANIFEST=
+prepare_blob() {
+  local cache=$BENCH_DIR/blobs
+  mkdir -p "$cache"
+  BLOB=$cache/blob-$SIZE
+  if [[ ! -f $BLOB || ! -s $BLOB.sha256 ]]; then
+    log "creating a random blob of $SIZE bytes"
+    head -c "$SIZE" /dev/urandom >"$BLOB.tmp"
+    sha256sum "$BLOB.tmp" | cut -d' ' -f1 >"$BLOB.sha256.tmp"
+    mv "$BLOB.tmp" "$BLOB"; mv "$BLOB.sha256.tmp" "$BLOB.sha256"
+  fi
+  BLOB_SHA=$(<"$BLOB.sha256")
+  # A one-layer OCI image around it: the layer is an uncompressed "tar", so its diff id is its digest.
+  CONFIG=$cache/config-$SIZE.json
+  printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$BLOB_SHA" >"$CONFIG"
+  CONFIG_SHA=$(sha256sum "$CONFIG" | cut -d' ' -f1)
+  MANIFEST=$cache/manifest-$SIZE.json
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
+    "$CONFIG_SHA" "$(stat -c %s "$CONFIG")" "$BLOB_SHA" "$SIZE" >"$MANIFEST"
+}
+
+# push_blob BASE FILE SHA: the registry upload flow from h0: POST starts a session, PUT ?digest=
+# sends the bytes and commits.
+push_blob() {
+  local base=$1 file=$2 sha=$3 location sep code
+  location=$(in_host 0 curl -sS --max-time 30 -X POST -o /dev/null -D - "$base/v2/$REPO/blobs/uploads/" |
+    awk 'tolower($1) == "location:" { print $2 }' | tr -d '\r')
+  [[ -n $location ]] || die "upload POST to $base gave no Location"
+  [[ $location == http* ]] || location=$base$location
+  sep='?'; [[ $location == *\?* ]] && sep='&'
+  code=$(in_host 0 curl -sS --max-time 600 -o "$RUN/push.out" -w '%{http_code}' -X PUT \
+    -H 'Content-Type: application/octet-stream' -T "$file" "$location${sep}digest=sha256:$sha")
+  [[ $code == 201 ]] || die "upload PUT to $base answered $code: $(head -c 300 "$RUN/push.out")"
+}
+
+# push_image BASE: the blob, the config and the manifest, tagged $TAG.
+push_image() {
+  local base=$1 code
+  push_blob "$base" "$BLOB" "$BLOB_SHA"
+  push_blob "$base" "$CONFIG" "$CONFIG_SHA"
+  code=$(in_host 0 curl -sS --max-time 30 -o "$RUN/push.out" -w '%{http_code}' -X PUT \
+    -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$MANIFEST" "$base/v2/$REPO/manifests/$TAG")
+  [[ $code == 201 ]] || die "manifest PUT to $base answered $code: $(head -c 300 "$RUN/push.out")"
+}
+
+# -------------------------------------------------------------------------------------------------
+# One timed distribution, and its result row
+# -------------------------------------------------------------------------------------------------
+declare -a TABLE=()
+FAILED=0
+
+# Bytes every host has sent on the wire so far: "h0 h1 ... hN".
+uploads() {
+  local i out=()
+  for ((i = 0; i <= N; i++)); do out+=("$(qdisc_sent "$(ns_of "$i")" eth0)"); done
+  echo "${out[*]}"
+}
+
+# Per-run measurements, set by begin_timed / end_timed.
+T0= T1= UPLOADS0=
+begin_timed() {
+  local name=$1
+  wait_idle
+  proc_snapshot >"$RUN/$name.procs0"
+  UPLOADS0=$(uploads)
+  start_sampler "$RUN/$name.cpu" "$TIMEOUT"
+  T0=$EPOCHREALTIME
+}
+
+# end_timed NAME SYSTEM ENGINE METHOD_BOUND_S PIECE_BYTES NOTES FILES...: collects everything and
+# emits the row. Completion times come from $RUN/hI/NAME.done (epoch seconds).
+end_timed() {
+  local name=$1 system=$2 engine=$3 method_bound=$4 piece=$5 notes=$6; shift 6
+  local egress peers cpu_avg cpu_max proc_cpu rss client_cpu st first median last i ok wall bound copies row commit
+  T1=$EPOCHREALTIME
+  # h0's upload is the origin's egress; h1..hN's uploads are what the hosts served each other.
+  read -r egress peers < <(awk -v a="$UPLOADS0" -v b="$(uploads)" \
+    'BEGIN { n = split(a, x, " "); split(b, y, " "); for (k = 2; k <= n; k++) p += y[k] - x[k]; printf "%.0f %.0f\n", y[1] - x[1], p }')
+  stop_sampler
+  proc_snapshot >"$RUN/$name.procs1"
+  read -r proc_cpu rss < <(proc_usage "$RUN/$name.procs0" "$RUN/$name.procs1")
+  read -r cpu_avg cpu_max < <(cpu_summary "$RUN/$name.cpu")
+  reset_hosts
+  client_cpu=$(times_sum "$RUN"/h*/"$name".times)
+  st=$(for ((i = 1; i <= N; i++)); do
+         if [[ -s $RUN/h$i/$name.done ]]; then calc "$(<"$RUN/h$i/$name.done") - $T0"; echo; fi
+       done | stats)
+  read -r first median last <<<"$st"
+  ok=$(verify_copies "$@")
+  if [[ $last == NaN || $ok -lt $N ]]; then
+    wall=$(calc "$T1 - $T0")
+    notes="INCOMPLETE($ok/$N within ${TIMEOUT}s)${notes:+;$notes}"
+    FAILED=1
+  else
+    wall=$last
+  fi
+  bound=$(calc "$SIZE * 8 / $BPS")
+  copies=$(calc "$egress / $SIZE")
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [[ -z $(git -C "$ROOT" status --porcelain -- src 2>/dev/null) ]] || commit+=-dirty
+  row="$(printf '%(%Y-%m-%dT%H:%M:%S%z)T' -1),$commit,$system,$engine,$N,$RATE,$SIZE,$wall,$first,$median,$bound,$(calc "$wall / $bound"),$method_bound,$(calc "$wall / $method_bound"),$ok,$egress,$copies,$peers,$cpu_avg,$cpu_max,$CPU_BEFORE,$proc_cpu,$client_cpu,$rss,$piece,${notes//,/;}"
+  echo "$row" >>"$RESULTS"
+  TABLE+=("$row")
+  log "$system: last host after ${wall}s (S/RATE ${bound}s, x$(calc "$wall / $bound")), $ok/$N verified, h0 sent $copies× the blob (the hosts $(calc "$peers / $SIZE")×), CPU avg/max ${cpu_avg}/${cpu_max}%"
+  for f in "$@"; do rm -f "$f"; done
+}
+
+# http_pulls NAME URL_OF: every host h1..hN GETs the blob at once with curl (URL_OF I prints host
+# I's URL), writing it to a file; completion stamped in hI/NAME.done, curl's CPU in hI/NAME.times.
+PULL_FILES=()
+http_pulls() {
+  local name=$1 url_of=$2 i pids=()
+  PULL_FILES=()
+  for ((i = 1; i <= N; i++)); do
+    rm -f "$RUN/h$i/$name".{blob,done,times,err}
+    PULL_FILES+=("$RUN/h$i/$name.blob")
+  done
+  begin_timed "$name"
+  for ((i = 1; i <= N; i++)); do
+    (
+      code=$(in_host "$i" timeout -k 5 $((TIMEOUT + 10)) curl -sS --max-time "$TIMEOUT" -o "$RUN/h$i/$name.blob" \
+        -w '%{http_code}' "$($url_of "$i")" 2>"$RUN/h$i/$name.err") || true
+      [[ $code == 200 ]] && echo "$EPOCHREALTIME" >"$RUN/h$i/$name.done"
+      [[ $code == 200 ]] || echo "HTTP $code" >>"$RUN/h$i/$name.err"
+      times >"$RUN/h$i/$name.times"
+    ) &
+    pids+=($!)
+  done
+  CHILDREN=("${pids[@]}")
+  wait "${pids[@]}" 2>/dev/null || true
+  CHILDREN=()
+}
+
+# -------------------------------------------------------------------------------------------------
+# The systems
+# -------------------------------------------------------------------------------------------------
+
+# Shoal: build-index, origin, tracker and proxy on h0; agents on h1..hN.
+bench_shoal() {
+  local a0 dir i ai engine=http-origin p2p=0 origin_p2p=0 args
+  a0=$(ip_of 0)
+  reset_hosts
+  dir=$RUN/shoal; rm -rf "$dir"; mkdir -p "$dir"
+  # Peer-to-peer is configured when this build of Shoal has it.
+  if has_key agent agent:p2p:listen:port; then p2p=1; engine=p2p; fi
+  has_key origin origin:p2p:listen:port && origin_p2p=1
+
+  cat >"$dir/build-index.yaml" <<EOF
+buildIndex:
+  listen: {address: $a0, port: $BUILD_INDEX_PORT}
+  dataDir: $dir/build-index
+EOF
+  cat >"$dir/origin.yaml" <<EOF
+origin:
+  listen: {address: $a0, port: $ORIGIN_PORT}
+  dataDir: $dir/origin
+EOF
+  if ((origin_p2p)); then
+    printf '  p2p:\n    listen: {address: %s, port: %d}\n' "$a0" "$ORIGIN_P2P_PORT" >>"$dir/origin.yaml"
+    has_key origin origin:p2p:advertiseAddress && printf '    advertiseAddress: %s\n' "$a0" >>"$dir/origin.yaml"
+  fi
+  cat >"$dir/tracker.yaml" <<EOF
+tracker:
+  listen: {address: $a0, port: $TRACKER_PORT}
+  origins: [http://$a0:$ORIGIN_PORT]
+  replicas: 1
+EOF
+  cat >"$dir/proxy.yaml" <<EOF
+proxy:
+  listen: {address: $a0, port: $PROXY_PORT}
+  dataDir: $dir/proxy
+  origins: [http://$a0:$ORIGIN_PORT]
+  replicas: 1
+  buildIndex: http://$a0:$BUILD_INDEX_PORT
+EOF
+  for ((i = 1; i <= N; i++)); do
+    ai=$(ip_of "$i")
+    cat >"$dir/agent-$i.yaml" <<EOF
+agent:
+  listen: {address: $ai, port: $AGENT_PORT}
+  dataDir: $dir/agent-$i
+  buildIndex: http://$a0:$BUILD_INDEX_PORT
+  origins: [http://$a0:$ORIGIN_PORT]
+  replicas: 1
+  tracker: http://$a0:$TRACKER_PORT
+EOF
+    if ((p2p)); then
+      printf '  p2p:\n    listen: {address: %s, port: %d}\n' "$ai" "$AGENT_P2P_PORT" >>"$dir/agent-$i.yaml"
+      has_key agent agent:p2p:advertiseAddress && printf '    advertiseAddress: %s\n' "$ai" >>"$dir/agent-$i.yaml"
+    fi
+  done
+
+  local -A pid=() port=([build-index]=$BUILD_INDEX_PORT [origin]=$ORIGIN_PORT [tracker]=$TRACKER_PORT [proxy]=$PROXY_PORT)
+  local svc extra
+  for svc in build-index origin tracker proxy; do
+    extra=BENCH_${svc^^}_ARGS; extra=${extra//-/_}
+    # shellcheck disable=SC2086 # the extra arguments are meant to be split
+    spawn 0 "$svc" "$SHOAL" "$svc" --config "$dir/$svc.yaml" ${!extra:-}
+    pid[$svc]=$LAST_PID
+  done
+  for svc in build-index origin tracker proxy; do
+    wait_http 0 "http://$a0:${port[$svc]}/readiness" 60 "${pid[$svc]}" ||
+      die "shoal $svc on h0 is not ready (log $RUN/h0/$svc.log): $(tail -n 5 "$RUN/h0/$svc.log" 2>/dev/null)"
+  done
+  log "shoal: pushing $SIZE bytes through the proxy"
+  push_image "http://$a0:$PROXY_PORT"
+
+  local agents=()
+  for ((i = 1; i <= N; i++)); do
+    # shellcheck disable=SC2086
+    spawn "$i" agent "$SHOAL" agent --config "$dir/agent-$i.yaml" ${BENCH_AGENT_ARGS:-}
+    agents[i]=$LAST_PID
+  done
+  for ((i = 1; i <= N; i++)); do
+    wait_http "$i" "http://$(ip_of "$i"):$AGENT_PORT/readiness" 90 "${agents[i]}" ||
+      die "shoal agent on h$i is not ready (log $RUN/h$i/agent.log): $(tail -n 5 "$RUN/h$i/agent.log" 2>/dev/null)"
+  done
+  # Warm-up (untimed): a long-running agent has its code paths compiled, so each pulls the image's
+  # manifest and its small config blob first. This also checks the whole chain before timing.
+  for ((i = 1; i <= N; i++)); do
+    ai=$(ip_of "$i")
+    in_host "$i" curl -fsS --max-time 30 -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+      "http://$ai:$AGENT_PORT/v2/$REPO/manifests/$TAG" || die "warm-up: agent h$i cannot serve the manifest"
+    in_host "$i" curl -fsS --max-time 30 -o /dev/null "http://$ai:$AGENT_PORT/v2/$REPO/blobs/sha256:$CONFIG_SHA" ||
+      die "warm-up: agent h$i cannot serve the config blob"
+  done
+
+  log "shoal ($engine): $N hosts pulling from their agents (timeout ${TIMEOUT}s)"
+  http_pulls shoal shoal_url
+  end_timed shoal shoal "$engine" "$(calc "$SIZE * 8 / $BPS")" "$(shoal_piece_length)" "${NOTES:-}" "${PULL_FILES[@]}"
+}
+shoal_url() { echo "http://$(ip_of "$1"):$AGENT_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
+
+# Shoal's piece length for SIZE (Core's PieceLengthPolicy: about 1024 pieces, a power of two
+# between 256 KiB and 16 MiB).
+shoal_piece_length() {
+  local wanted=$((SIZE / 1024)) p=1
+  ((wanted >= 1)) || wanted=1
+  while ((p < wanted)); do p=$((p * 2)); done
+  ((p >= 262144)) || p=262144
+  ((p <= 16777216)) || p=16777216
+  echo "$p"
+}
+
+# Baseline 1: every host pulls from one docker-registry on h0; its upload link is the bottleneck.
+bench_direct() {
+  local dir a0
+  a0=$(ip_of 0)
+  reset_hosts
+  dir=$RUN/registry; rm -rf "$dir"; mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $a0:$REGISTRY_PORT
+EOF
+  spawn 0 registry docker-registry serve "$dir/config.yml"
+  wait_http 0 "http://$a0:$REGISTRY_PORT/v2/" 30 "$LAST_PID" || die "docker-registry on h0 did not start: $(tail -n 5 "$RUN/h0/registry.log")"
+  push_image "http://$a0:$REGISTRY_PORT"
+  log "direct: $N hosts pulling from docker-registry on h0 (timeout ${TIMEOUT}s)"
+  http_pulls direct direct_url
+  end_timed direct direct docker-registry "$(calc "$N * $SIZE * 8 / $BPS")" "" "${NOTES:-}" "${PULL_FILES[@]}"
+}
+direct_url() { echo "http://$(ip_of 0):$REGISTRY_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
+
+# Baseline 2: BitTorrent (opentracker + aria2c; DHT, PEX and LPD off, so only the tracker).
+ARIA=(--no-conf=true --enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false
+  --disable-ipv6=true --listen-port=$BT_PEER_PORT --bt-tracker-interval=5 --file-allocation=none
+  --auto-file-renaming=false --allow-overwrite=true --seed-ratio=0.0 --seed-time=60 --max-overall-upload-limit=0
+  --bt-max-peers=0 --summary-interval=0 --console-log-level=warn --show-console-readout=false
+  --bt-save-metadata=false --check-integrity=false)
+
+bench_bt() {
+  local a0 piece_log2 piece torrent hash dir i files=() deadline done_n peers
+  a0=$(ip_of 0)
+  reset_hosts
+  piece=$(shoal_piece_length)
+  piece_log2=${BENCH_PIECE_LOG2:-}
+  if [[ -z $piece_log2 ]]; then piece_log2=0; while (((1 << piece_log2) < piece)); do piece_log2=$((piece_log2 + 1)); done; fi
+  piece=$((1 << piece_log2))
+  torrent=$BENCH_DIR/blobs/blob-$SIZE.p$piece_log2.torrent
+  if [[ ! -s $torrent ]]; then
+    mktorrent -l "$piece_log2" -a "http://$a0:$BT_TRACKER_PORT/announce" -o "$torrent.tmp" "$BLOB" >/dev/null
+    mv "$torrent.tmp" "$torrent"
+  fi
+  hash=$(aria2c -S "$torrent" | awk -F': ' '/^Info Hash/ { print $2 }')
+  [[ ${#hash} == 40 ]] || die "cannot read the info hash of $torrent"
+
+  # Debian's opentracker only tracks whitelisted info hashes, refuses to run as root (-u), and
+  # chroots into -d: the whitelist path in its config is relative to that directory. -A lets h0
+  # read /stats.
+  dir=$RUN/bt; rm -rf "$dir"; mkdir -p "$dir/tracker" "$dir/seed"
+  echo "$hash" >"$dir/tracker/whitelist.txt"
+  echo 'access.whitelist /whitelist.txt' >"$dir/tracker/opentracker.conf"
+  spawn 0 bt-tracker opentracker -f "$dir/tracker/opentracker.conf" -i "$a0" -p "$BT_TRACKER_PORT" -P "$BT_TRACKER_PORT" \
+    -u nobody -d "$dir/tracker" -A "$a0"
+  # aria2c runs the hook when a download completes (and keeps seeding).
+  printf '#!/bin/sh\ndate +%%s.%%N >"$BENCH_DONE_FILE"\n' >"$dir/done-hook.sh"; chmod +x "$dir/done-hook.sh"
+  ln -f "$BLOB" "$dir/seed/$(basename "$BLOB")" 2>/dev/null || cp "$BLOB" "$dir/seed/$(basename "$BLOB")"
+  spawn 0 bt-seeder aria2c "${ARIA[@]}" --bt-seed-unverified=true --dir="$dir/seed" "$torrent"
+  peers=0
+  for ((i = 0; i < 100; i++)); do
+    peers=$(in_host 0 curl -s --max-time 2 "http://$a0:$BT_TRACKER_PORT/stats?mode=peer" 2>/dev/null | head -n 1 || true)
+    [[ $peers =~ ^[1-9] ]] && break
+    nap 0.1
+  done
+  [[ $peers =~ ^[1-9] ]] || die "the aria2c seeder never registered with opentracker (logs in $RUN/h0/bt-*.log)"
+  for ((i = 1; i <= N; i++)); do
+    rm -rf "$RUN/h$i/bt" "$RUN/h$i/bt.done"; mkdir -p "$RUN/h$i/bt"
+    files+=("$RUN/h$i/bt/$(basename "$BLOB")")
+  done
+
+  log "bt: $N aria2c leechers, piece 2^$piece_log2 (timeout ${TIMEOUT}s)"
+  begin_timed bt
+  for ((i = 1; i <= N; i++)); do
+    spawn "$i" bt-leecher env BENCH_DONE_FILE="$RUN/h$i/bt.done" aria2c "${ARIA[@]}" --dir="$RUN/h$i/bt" \
+      --on-bt-download-complete="$dir/done-hook.sh" "$torrent"
+  done
+  # Leechers keep seeding after completing: poll the hook's files, with builtins only, until all
+  # are there or the timeout.
+  deadline=$((${T0%.*} + TIMEOUT))
+  while ((${EPOCHREALTIME%.*} < deadline)); do
+    done_n=0
+    for ((i = 1; i <= N; i++)); do [[ -e $RUN/h$i/bt.done ]] && done_n=$((done_n + 1)); done
+    ((done_n < N)) || break
+    nap 0.05
+  done
+  end_timed bt bt aria2c "$(calc "$SIZE * 8 / $BPS")" "$piece" "${NOTES:-}" "${files[@]}"
+  for ((i = 1; i <= N; i++)); do rm -rf "$RUN/h$i/bt"; done
+}
+
+# -------------------------------------------------------------------------------------------------
+# Output
+# -------------------------------------------------------------------------------------------------
+markdown() {   # CSV rows (with header) on stdin -> markdown table
+  awk -F, 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k
+      print "| system | engine | N | rate | S MiB | wall s | first s | median s | S/RATE s | wall/(S/RATE) | ok | h0 sent (× S) | hosts sent (× S) | CPU avg/max % | CPU before % | procs CPU-s | client CPU-s | peak RSS MiB |"
+      print "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"; next }
+    { printf "| %s | %s | %s | %s | %g | %.1f | %.1f | %.1f | %.2f | %.2f | %s/%s | %.2f | %.2f | %s / %s | %s | %s | %s | %.0f |\n",
+        $c["system"], $c["engine"], $c["n"], $c["rate"], $c["size_bytes"] / 1048576, $c["wall_s"], $c["first_s"], $c["median_s"],
+        $c["bound_s"], $c["ratio"], $c["ok"], $c["n"], $c["origin_copies"], $c["peer_egress_bytes"] / $c["size_bytes"], $c["cpu_avg_pct"], $c["cpu_max_pct"],
+        $c["cpu_before_pct"], $c["proc_cpu_s"], $c["client_cpu_s"], $c["proc_max_rss_kb"] / 1024 }'
+}
+
+# -------------------------------------------------------------------------------------------------
+# Main
+# -------------------------------------------------------------------------------------------------
+usage() { sed -n '3,/^# =====/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit "${1:-2}"; }
+
+CHILDREN=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_sampler
+  ((${#CHILDREN[@]} == 0)) || kill "${CHILDREN[@]}" 2>/dev/null || true
+  cluster_down
+  exit "$rc"
+}
+
+main() {
+  if [[ ${1:-} == report ]]; then
+    local csv=${2:-$RESULTS}
+    [[ -s $csv ]] || die "no results in $csv"
+    markdown <"$csv"
+    exit 0
+  fi
+  [[ ${1:-} == -h || ${1:-} == --help ]] && usage 0
+  (($# >= 3)) || usage 2
+  N=$1 RATE=$2
+  local size_arg=$3; shift 3
+  local systems="shoal direct bt" no_build=0 s
+  TIMEOUT= NOTES=
+  while (($#)); do
+    case $1 in
+      --systems) systems=${2:?--systems needs a list}; shift 2 ;;
+      --results) RESULTS=${2:?--results needs a file}; shift 2 ;;
+      --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
+      --notes) NOTES=${2:?--notes needs text}; shift 2 ;;
+      --no-build) no_build=1; shift ;;
+      -h | --help) usage 0 ;;
+      *) die "unknown option '$1' (see --help)" ;;
+    esac
+  done
+  [[ $N =~ ^[0-9]+$ ]] && ((N >= 1 && N <= 200)) || die "N must be 1..200"
+  BPS=$(parse_rate "$RATE")
+  SIZE=$(parse_size "$size_arg")
+  ((SIZE > 0)) || die "SIZE must be positive"
+  for s in $systems; do [[ $s == shoal || $s == direct || $s == bt ]] || die "unknown system '$s' (shoal, direct, bt)"; done
+  [[ -n $TIMEOUT ]] || TIMEOUT=$(awk -v n="$N" -v s="$SIZE" -v b="$BPS" 'BEGIN { printf "%d", 4 * n * s * 8 / b + 60 }')
+  [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds"
+  (($(id -u) == 0)) || die "must run as root (network namespaces and tc)"
+
+  mkdir -p "$BENCH_DIR" "$RUN"
+  exec {SLEEP_FD}<> <(:)
+  exec {LOCK_FD}>"$BENCH_DIR/lock"
+  flock -n "$LOCK_FD" || die "another benchmark holds $BENCH_DIR/lock"
+  if [[ -s $RESULTS ]]; then
+    [[ $(head -n 1 "$RESULTS") == "$CSV_HEADER" ]] || die "$RESULTS has other columns; move it away first"
+  else
+    mkdir -p "$(dirname "$RESULTS")"; echo "$CSV_HEADER" >"$RESULTS"
+  fi
+
+  ensure_tools $systems
+  [[ " $systems " == *" shoal "* ]] && build_shoal "$no_build"
+  if [[ " $systems " == *" shoal "* || " $systems " == *" bt "* ]] && ((N * BPS > CPU_CEILING_BPS)); then
+    log "WARNING: N×RATE = $(calc "$N * $BPS / 1e9") Gbit/s is above what this machine forwards with CPU to spare" \
+      "(~$(calc "$CPU_CEILING_BPS / 1e9") Gbit/s on 2 cores): swarm results may be CPU-bound (watch cpu_avg_pct)"
+  fi
+
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  [[ -z $(our_namespaces) ]] || { log "removing namespaces left by an earlier run"; cluster_down; }
+  rm -rf "$RUN"; mkdir -p "$RUN"
+  prepare_blob
+  local t=$EPOCHREALTIME
+  cluster_up "$N" "$BPS"
+  log "network: h0..h$N at $RATE up and down each ($(calc "$EPOCHREALTIME - $t") s to set up)"
+
+  for s in $systems; do "bench_$s"; done
+
+  { echo "$CSV_HEADER"; printf '%s\n' "${TABLE[@]}"; } | markdown
+  echo "(rows appended to $RESULTS; logs in $RUN)"
+  return "$FAILED"
+}
+
+main "$@"
