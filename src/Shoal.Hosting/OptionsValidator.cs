@@ -81,7 +81,7 @@ public static class OptionsValidator
         {
             return path;
         }
-        var camel = char.ToLowerInvariant(member[0]) + member[1..];
+        var camel = ConfigurationNames.CamelCase(member);
         return path.Length == 0 ? camel : path + ":" + camel;
     }
 }

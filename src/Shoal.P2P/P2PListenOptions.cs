@@ -9,7 +9,7 @@ public sealed class P2PListenOptions
     [Required]
     public string Address { get; set; } = "127.0.0.1";
 
-    /// <summary>TCP port; 0 picks a free one (tests). Default depends on the component (agent 16001, origin 15005).</summary>
+    /// <summary>TCP port; 0 (the default) picks a free one, which the peer advertises to the tracker. Dev mode uses 15005 for the origin and 16001 + 10·i for agent i.</summary>
     [Range(0, 65535)]
     public int Port { get; set; }
 }

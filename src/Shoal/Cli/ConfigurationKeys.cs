@@ -5,6 +5,8 @@ using System.Reflection;
 using System.Text;
 using System.Xml.Linq;
 
+using Shoal.Hosting;
+
 namespace Shoal.Cli;
 
 /// <summary>
@@ -156,7 +158,7 @@ internal static class ConfigurationKeys
         _ => value.ToString() ?? "none",
     };
 
-    private static string CamelCase(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name[1..];
+    private static string CamelCase(string name) => ConfigurationNames.CamelCase(name);
 
     private static IEnumerable<string> Wrap(string text, int width)
     {
