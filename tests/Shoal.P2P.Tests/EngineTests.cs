@@ -4,6 +4,7 @@ using Shoal.Core;
 using Shoal.Core.Blobs;
 using Shoal.Core.Store;
 using Shoal.P2P.Engine;
+using Shoal.P2P.Protocol;
 using Shoal.P2P.Storage;
 using Xunit.Abstractions;
 
@@ -40,6 +41,70 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(info.Digest, Digest.Compute(await File.ReadAllBytesAsync(Path.Combine(store.Root, "blobs", "sha256", info.Digest.Hex[..2], info.Digest.Hex[2..4], info.Digest.Hex, "data"))));
         Assert.Equal(content.Length, seeder.Stats.PieceBytesSent);
         output.WriteLine($"32 MiB seeder -> leecher on loopback: {watch.ElapsedMilliseconds} ms ({content.Length / watch.Elapsed.TotalSeconds / (1024 * 1024):0} MiB/s)");
+    }
+
+    [Fact]
+    public async Task Seed_OriginWithTwoAgents_OffersFewPiecesAtATimeAndEverythingToALoneAgent()
+    {
+        var content = TestData.RandomBytes(4 * 1024 * 1024, 7);
+        var info = TestData.MetaInfoFor(content, 256 * 1024);
+        Directory.CreateDirectory(_root);
+        var path = Path.Combine(_root, "seed");
+        await File.WriteAllBytesAsync(path, content);
+        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        seeder.Start();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var token = timeout.Token;
+
+        // The first agent is offered a few pieces; left alone with the origin for a while, it is told it has everything.
+        await using var first = await GreetAsync(seeder.LocalEndPoint!.Port, info, token);
+        var firstOffers = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            var message = (await first.ReadMessageAsync(token))!.Value;
+            Assert.Equal(MessageType.HavePiece, message.Type);
+            firstOffers.Add(message.PieceIndex);
+        }
+        Assert.Equal(4, firstOffers.Distinct().Count());
+        Assert.Equal(MessageType.Complete, (await first.ReadMessageAsync(token))!.Value.Type);
+
+        // The second is offered a few distinct pieces by HavePiece.
+        await using var second = await GreetAsync(seeder.LocalEndPoint!.Port, info, token);
+        var offered = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            var message = (await second.ReadMessageAsync(token))!.Value;
+            Assert.Equal(MessageType.HavePiece, message.Type);
+            offered.Add(message.PieceIndex);
+        }
+        Assert.Equal(4, offered.Distinct().Count());
+
+        // Once an offered piece is sent, another one is offered.
+        await second.WriteAsync(new RequestMessage(offered[0], 0, info.PieceSize(offered[0])), token);
+        var piece = (await second.ReadMessageAsync(token))!.Value;
+        Assert.Equal(MessageType.Piece, piece.Type);
+        Assert.Equal(offered[0], piece.PieceIndex);
+        var next = (await second.ReadMessageAsync(token))!.Value;
+        Assert.Equal(MessageType.HavePiece, next.Type);
+        Assert.DoesNotContain(next.PieceIndex, offered);
+    }
+
+    private static async Task<PeerConnection> GreetAsync(int port, MetaInfo info, CancellationToken token)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, port, token);
+        var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+        await connection.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), null), token);
+        var hello = (await connection.ReadMessageAsync(token))!.Value;
+        Assert.True(hello.Handshake.IsOrigin);
+        connection.Reader.BindTo(info);
+        await connection.WriteAsync(new BitfieldMessage(new Bitfield(info.PieceCount)), token);
+        var bitfield = (await connection.ReadMessageAsync(token))!.Value;
+        Assert.Equal(MessageType.Bitfield, bitfield.Type);
+        var bits = new Bitfield(info.PieceCount);
+        bits.ReadFrom(bitfield.Data);
+        Assert.True(bits.IsEmpty, "an origin greets an agent with an empty bitfield");
+        return connection;
     }
 
     [Fact]

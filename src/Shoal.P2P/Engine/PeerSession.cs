@@ -35,6 +35,7 @@ internal sealed partial class PeerSession
     private int _serving;
     private int _closed;
     private long _received;
+    private Bitfield? _offered;
 
     public PeerSession(Swarm swarm, PeerEngine engine, bool outgoing, string address)
     {
@@ -72,6 +73,18 @@ internal sealed partial class PeerSession
 
     /// <summary>Loop: smoothed download rate from this peer, bytes per second.</summary>
     public double Rate { get; set; }
+
+    /// <summary>Loop (super-seeding origins): pieces announced to the peer so far.</summary>
+    public Bitfield Offered => _offered ??= new Bitfield(_swarm.Info.PieceCount);
+
+    /// <summary>Loop (super-seeding origins): since when the peer is the swarm's only agent (0 when it is not).</summary>
+    public long LoneSince { get; set; }
+
+    /// <summary>Loop (super-seeding origins): the peer was told we have everything (it was alone with us for a while).</summary>
+    public bool OfferedAll { get; set; }
+
+    /// <summary>Loop (super-seeding origins): pieces offered to the peer and not yet sent to it nor announced by it.</summary>
+    public HashSet<int> OpenOffers { get; } = [];
 
     /// <summary>Loop: when the loop last queued something to send (for keep-alives).</summary>
     public long LastQueued { get; set; }
@@ -300,6 +313,7 @@ internal sealed partial class PeerSession
         var token = _abort.Token;
         var reader = _queue.Reader;
         var file = _swarm.File;
+        var superSeeding = _swarm.SuperSeeding;
         var holdingSlot = false;
         long sinceSlot = 0;
         try
@@ -352,6 +366,10 @@ internal sealed partial class PeerSession
                             await _engine.Egress.WaitAsync(item.Length, token);
                             await connection.WritePieceAsync(item.Index, item.Offset, file.Handle, _swarm.Info.PieceOffset(item.Index) + item.Offset, item.Length, token);
                             _engine.Stats.Sent(item.Length);
+                            if (superSeeding && item.Offset + item.Length >= _swarm.Info.PieceSize(item.Index))
+                            {
+                                _swarm.Post(new SwarmEvent.PieceSent(this, item.Index));
+                            }
                             sinceSlot += item.Length;
                             // Give the slot back when our queue is empty or we had a fair share, so waiting peers get their turn.
                             if (Interlocked.Decrement(ref _serving) == 0 || sinceSlot >= SlotQuantum)

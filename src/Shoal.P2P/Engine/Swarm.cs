@@ -72,6 +72,7 @@ internal sealed partial class Swarm
             Download = new BlobDownload(this);
         }
         _committed = !file.IsWritable;
+        InitSuperSeeding();
     }
 
     public MetaInfo Info { get; }
@@ -142,14 +143,19 @@ internal sealed partial class Swarm
                 break;
             case SwarmEvent.Have have when have.Session.Peer is { } peer && have.Session.Active:
                 _picker.PeerHas(peer, have.Index);
+                SeedPeerHas(have.Session, have.Index);
                 Fill(have.Session);
                 break;
             case SwarmEvent.HaveAll all when all.Session.Peer is { } peer && all.Session.Active:
                 _picker.PeerHasAll(peer);
+                SeedPeerHas(all.Session, -1);
                 Fill(all.Session);
                 break;
             case SwarmEvent.PieceDone done:
                 OnPieceDone(done.Session, done.Index, done.Verified);
+                break;
+            case SwarmEvent.PieceSent sent:
+                OnPieceSent(sent.Session, sent.Index);
                 break;
             case SwarmEvent.Closed closed:
                 Remove(closed.Session);
@@ -202,7 +208,7 @@ internal sealed partial class Swarm
         var address = incoming.Socket.RemoteEndPoint?.ToString() ?? "?";
         var session = new PeerSession(this, _engine, outgoing: false, address);
         _sessions.Add(session);
-        SendGreeting(session);
+        SendGreeting(session, handshake.IsOrigin);
         _lastActivity = _time.GetTimestamp();
         _ = session.RunIncomingAsync(incoming.Socket, incoming.Connection, handshake);
     }
@@ -241,6 +247,7 @@ internal sealed partial class Swarm
             Drop(session, null, null); // two complete peers have nothing to exchange
             return;
         }
+        SeedReady(session);
         Fill(session);
     }
 
@@ -393,6 +400,7 @@ internal sealed partial class Swarm
                 StartAnnounce();
             }
         }
+        SeedTick();
         FillAll();
         if (_stateDirty && _partials is not null && !_committed && _time.GetElapsedTime(_lastStateSave, now) >= StateSaveInterval)
         {
@@ -504,16 +512,16 @@ internal sealed partial class Swarm
             _addresses.Add(key);
             _sessions.Add(session);
             haveOrigin |= candidate.IsOrigin;
-            SendGreeting(session);
+            SendGreeting(session, candidate.IsOrigin);
             _ = session.RunOutgoingAsync(candidate.Host, candidate.Port);
         }
     }
 
-    private void SendGreeting(PeerSession session)
+    private void SendGreeting(PeerSession session, bool remoteIsOrigin)
     {
         var flags = _engine.IsOrigin ? PeerFlags.Origin : PeerFlags.None;
         session.Send(new Outgoing(MessageType.Handshake, 0, 0, 0, HandshakeMessage.For(Info, _engine.PeerId, Namespace, flags)));
-        session.Send(new Outgoing(MessageType.Bitfield, 0, 0, 0, File.Snapshot()));
+        session.Send(new Outgoing(MessageType.Bitfield, 0, 0, 0, GreetingBitfield(remoteIsOrigin)));
         session.LastQueued = _time.GetTimestamp();
     }
 
@@ -609,6 +617,7 @@ internal sealed partial class Swarm
             return;
         }
         session.Active = false;
+        CloseAllOffers(session);
         if (session.Peer is { } peer)
         {
             _picker.RemovePeer(peer);

@@ -21,6 +21,9 @@ internal abstract record SwarmEvent
     /// <summary>A piece from the peer was assembled: verified and on disk, or corrupt.</summary>
     public sealed record PieceDone(PeerSession Session, int Index, bool Verified) : SwarmEvent;
 
+    /// <summary>We finished sending the last block of piece <paramref name="Index"/> to the peer (super-seeding origins only).</summary>
+    public sealed record PieceSent(PeerSession Session, int Index) : SwarmEvent;
+
     /// <summary>The connection ended.</summary>
     public sealed record Closed(PeerSession Session) : SwarmEvent;
 

@@ -1,0 +1,201 @@
+using Shoal.P2P.Protocol;
+
+namespace Shoal.P2P.Engine;
+
+/// <summary>
+/// Seeding by origins ("super-seeding"): an origin's seed swarm does not advertise the whole blob.
+/// Each agent is offered a few pieces at a time (HavePiece after an empty Bitfield), the pieces the
+/// origin has sent the fewest times counting offers still open, so agents fetch different pieces
+/// from the origin and trade them among themselves. A piece offered to a session stays open until
+/// the origin finished sending it there or the agent announced it (got it elsewhere); each time an
+/// offer closes, another piece is offered. Other origins see the whole blob.
+/// </summary>
+internal sealed partial class Swarm
+{
+    /// <summary>Pieces offered to an agent but not yet sent to it: enough to keep its link busy while the next offer travels.</summary>
+    private const int OpenOffersPerSession = 4;
+
+    /// <summary>How long an agent must be the swarm's only agent before it is offered the whole blob.</summary>
+    private static readonly TimeSpan LoneGrace = TimeSpan.FromMilliseconds(300);
+
+    private int[] _sentCount = [];
+    private int[] _openOffers = [];
+    private Random? _offerRandom;
+
+    /// <summary>True when this swarm seeds a complete blob from an origin: offers pieces instead of advertising them all.</summary>
+    public bool SuperSeeding { get; private set; }
+
+    private void InitSuperSeeding()
+    {
+        SuperSeeding = _engine.IsOrigin && !File.IsWritable && Info.PieceCount > 0;
+        if (SuperSeeding)
+        {
+            _sentCount = new int[Info.PieceCount];
+            _openOffers = new int[Info.PieceCount];
+            _offerRandom = new Random();
+        }
+    }
+
+    /// <summary>The bitfield greeting a session: all we have, or nothing for an agent of a super-seeding origin.</summary>
+    private Bitfield GreetingBitfield(bool remoteIsOrigin)
+        => SuperSeeding && !remoteIsOrigin ? new Bitfield(Info.PieceCount) : File.Snapshot();
+
+    /// <summary>A session is ready: make its first offers.</summary>
+    private void SeedReady(PeerSession session)
+    {
+        if (!SuperSeeding || session.IsOrigin)
+        {
+            return;
+        }
+        if (!_sessions.Exists(s => !ReferenceEquals(s, session) && !s.IsOrigin && s.Peer is not null))
+        {
+            session.LoneSince = _time.GetTimestamp();
+        }
+        Offer(session);
+    }
+
+    /// <summary>
+    /// Tick: an agent that stayed the only agent of the swarm for <see cref="LoneGrace"/> has nobody to
+    /// trade with; it is told we have everything (Complete), so it can follow its readers' frontier and
+    /// ranges at full speed. Agents joining within the grace are all offered pieces.
+    /// </summary>
+    private void SeedTick()
+    {
+        if (!SuperSeeding)
+        {
+            return;
+        }
+        PeerSession? alone = null;
+        var agents = 0;
+        foreach (var session in _sessions)
+        {
+            if (!session.IsOrigin && session.Peer is not null && session.Active)
+            {
+                agents++;
+                alone = session;
+            }
+        }
+        var now = _time.GetTimestamp();
+        foreach (var session in _sessions)
+        {
+            if (agents != 1 || !ReferenceEquals(session, alone))
+            {
+                session.LoneSince = 0;
+            }
+        }
+        if (agents != 1 || alone!.OfferedAll)
+        {
+            return;
+        }
+        if (alone.LoneSince == 0)
+        {
+            alone.LoneSince = now;
+        }
+        else if (_time.GetElapsedTime(alone.LoneSince, now) >= LoneGrace)
+        {
+            CloseAllOffers(alone);
+            alone.OfferedAll = true;
+            alone.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
+            alone.LastQueued = now;
+        }
+    }
+
+    /// <summary>The origin finished sending the last block of <paramref name="index"/> to the session.</summary>
+    private void OnPieceSent(PeerSession session, int index)
+    {
+        if (!SuperSeeding || (uint)index >= (uint)_sentCount.Length)
+        {
+            return;
+        }
+        _sentCount[index]++;
+        _lastActivity = _time.GetTimestamp();
+        if (session.Active)
+        {
+            CloseOffer(session, index);
+            Offer(session);
+        }
+    }
+
+    /// <summary>The agent announced <paramref name="index"/> (or everything, -1): its open offers of those close.</summary>
+    private void SeedPeerHas(PeerSession session, int index)
+    {
+        if (!SuperSeeding || session.IsOrigin)
+        {
+            return;
+        }
+        if (index < 0)
+        {
+            CloseAllOffers(session);
+            return;
+        }
+        if (CloseOffer(session, index))
+        {
+            Offer(session);
+        }
+    }
+
+    private bool CloseOffer(PeerSession session, int index)
+    {
+        if (!session.OpenOffers.Remove(index))
+        {
+            return false;
+        }
+        _openOffers[index]--;
+        return true;
+    }
+
+    private void CloseAllOffers(PeerSession session)
+    {
+        if (!SuperSeeding)
+        {
+            return;
+        }
+        foreach (var index in session.OpenOffers)
+        {
+            _openOffers[index]--;
+        }
+        session.OpenOffers.Clear();
+    }
+
+    /// <summary>Tops the session's open offers up with the least-sent pieces it lacks (ties broken at random).</summary>
+    private void Offer(PeerSession session)
+    {
+        if (session.Peer is not { } peer || !session.Active || session.OfferedAll)
+        {
+            return;
+        }
+        while (session.OpenOffers.Count < OpenOffersPerSession)
+        {
+            var best = -1;
+            var bestScore = int.MaxValue;
+            var ties = 0;
+            for (var i = 0; i < _sentCount.Length; i++)
+            {
+                if (peer.Has(i) || session.OpenOffers.Contains(i))
+                {
+                    continue;
+                }
+                var score = _sentCount[i] + _openOffers[i];
+                if (score < bestScore)
+                {
+                    (best, bestScore, ties) = (i, score, 1);
+                }
+                else if (score == bestScore && _offerRandom!.Next(++ties) == 0)
+                {
+                    best = i;
+                }
+            }
+            if (best < 0)
+            {
+                return;
+            }
+            session.OpenOffers.Add(best);
+            _openOffers[best]++;
+            if (session.Offered.Set(best))
+            {
+                session.Send(Outgoing.Have(best));
+                session.LastQueued = _time.GetTimestamp();
+            }
+        }
+    }
+}
