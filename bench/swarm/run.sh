@@ -12,6 +12,8 @@
 #   shoal   build-index, origin, tracker and proxy on h0, one agent on each of h1..hN; the blob is
 #           pushed through the proxy, then every host pulls it from its own agent at once
 #           (GET /v2/<repo>/blobs/<digest>, as a container runtime would)
+#   shoal-http  the same, but the agents get no tracker, so they download from the origin over
+#           HTTP (Shoal without its peer-to-peer engine; a control, not in the default list)
 #   direct  every host pulls the blob straight from a docker-registry on h0 (the no-P2P baseline)
 #   bt      a BitTorrent swarm: opentracker + an aria2c seeder on h0, an aria2c leecher per host
 #
@@ -175,8 +177,16 @@ build_shoal() {
     cmd=(dotnet publish "$ROOT/src/Shoal/Shoal.csproj" -c Release --artifacts-path "$BENCH_DIR/artifacts" -o "$BENCH_DIR/shoal")
   fi
   log "building Shoal (Release): ${cmd[*]}"
-  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 timeout 900 "${cmd[@]}" -nologo -v:q -clp:ErrorsOnly >"$BENCH_DIR/build.log" 2>&1 ||
-    { tail -n 30 "$BENCH_DIR/build.log" >&2; die "the build failed (log: $BENCH_DIR/build.log)"; }
+  : >"$BENCH_DIR/build.log"
+  local attempt rc=0
+  for attempt in 1 2; do
+    rc=0
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 timeout 900 "${cmd[@]}" -nologo -v:q -clp:ErrorsOnly >>"$BENCH_DIR/build.log" 2>&1 || rc=$?
+    ((rc != 0)) || break
+    # A build racing another one over the same files fails transiently: one more try.
+    ((attempt == 2)) || { log "build failed (exit $rc); retrying once"; sleep 5; }
+  done
+  ((rc == 0)) || { tail -n 30 "$BENCH_DIR/build.log" >&2; die "the build failed with exit $rc (log: $BENCH_DIR/build.log)"; }
   [[ -x $SHOAL ]] || die "the build produced no $SHOAL"
 }
 
@@ -279,7 +289,9 @@ cluster_down() {
 LAST_PID=
 spawn() {
   local i=$1 name=$2; shift 2
-  ip netns exec "$(ns_of "$i")" timeout -k 5 "$MAX_LIFETIME" "$@" >"$RUN/h$i/$name.log" 2>&1 </dev/null &
+  # (The daemons must not hold the lock or the sleep pipe: close both for them.)
+  ip netns exec "$(ns_of "$i")" timeout -k 5 "$MAX_LIFETIME" "$@" >"$RUN/h$i/$name.log" 2>&1 </dev/null \
+    {LOCK_FD}>&- {SLEEP_FD}>&- &
   LAST_PID=$!
 }
 
@@ -343,10 +355,10 @@ wait_idle() {
   log "WARNING: machine still ${CPU_BEFORE}% busy; measuring anyway (see cpu_before_pct)"
 }
 
-# One line "pid ticks peak_rss_kb comm" per process in the host namespaces (not the `timeout`
-# wrappers).
+# One line "pid ticks peak_rss_kb comm host" per process in the host namespaces (not the
+# `timeout` wrappers).
 proc_snapshot() {
-  local i p line comm rest hwm key value f=()
+  local i p line comm rest hwm key value f=() args=()
   for ((i = 0; i <= N; i++)); do
     for p in $(ip netns pids "$(ns_of "$i")" 2>/dev/null); do
       read -r line 2>/dev/null </proc/"$p"/stat || continue
@@ -356,7 +368,11 @@ proc_snapshot() {
       read -ra f <<<"$rest"                   # f[0] is field 3 (state): utime is f[11], stime f[12]
       hwm=0
       while read -r key value _; do [[ $key == VmHWM: ]] && { hwm=$value; break; }; done 2>/dev/null </proc/"$p"/status || true
-      echo "$p $((f[11] + f[12])) $hwm ${comm// /_}"
+      if [[ $comm == shoal ]]; then                 # name it by component: shoal-agent, ...
+        mapfile -d '' -t args 2>/dev/null </proc/"$p"/cmdline || args=()
+        comm+=-${args[1]:-?}
+      fi
+      echo "$p $((f[11] + f[12])) $hwm ${comm// /_} h$i"
     done
   done
 }
@@ -367,6 +383,12 @@ proc_usage() {
   awk -v hz="$(getconf CLK_TCK)" 'FNR == NR { before[$1] = $2; next }
     { cpu += $2 - before[$1]; if ($3 > rss) rss = $3 }
     END { printf "%.2f %d\n", cpu / hz, rss }' "$1" "$2"
+}
+
+# proc_breakdown BEFORE AFTER -> "h0/shoal=0.95s h1/shoal=2.50s ...": CPU since BEFORE per process.
+proc_breakdown() {
+  awk -v hz="$(getconf CLK_TCK)" 'FNR == NR { before[$1] = $2; next }
+    { printf "%s%s/%s=%.2fs", sep, $5, $4, ($2 - before[$1]) / hz; sep = " " } END { print "" }' "$1" "$2"
 }
 
 # Sums the children's user+sys times of the `times` outputs given as files ("0m1.234s 0m0.5s").
@@ -475,6 +497,7 @@ end_timed() {
   proc_snapshot >"$RUN/$name.procs1"
   read -r proc_cpu rss < <(proc_usage "$RUN/$name.procs0" "$RUN/$name.procs1")
   read -r cpu_avg cpu_max < <(cpu_summary "$RUN/$name.cpu")
+  log "$system: CPU by process: $(proc_breakdown "$RUN/$name.procs0" "$RUN/$name.procs1")"
   reset_hosts
   client_cpu=$(times_sum "$RUN"/h*/"$name".times)
   st=$(for ((i = 1; i <= N; i++)); do
@@ -532,12 +555,14 @@ http_pulls() {
 
 # Shoal: build-index, origin, tracker and proxy on h0; agents on h1..hN.
 bench_shoal() {
-  local a0 dir i ai engine=http-origin p2p=0 origin_p2p=0 args
+  local mode=$1 a0 dir i ai engine=http-origin p2p=0 origin_p2p=0
   a0=$(ip_of 0)
   reset_hosts
   dir=$RUN/shoal; rm -rf "$dir"; mkdir -p "$dir"
-  # Peer-to-peer is configured when this build of Shoal has it.
-  if has_key agent agent:p2p:listen:port; then p2p=1; engine=p2p; fi
+  # Peer-to-peer is configured when this build of Shoal has it. It needs the agents to know the
+  # tracker; without one they download from the origins over HTTP (mode "http": the shoal-http
+  # system, a control).
+  if [[ $mode == auto ]] && has_key agent agent:p2p:listen:port; then p2p=1; engine=p2p; fi
   has_key origin origin:p2p:listen:port && origin_p2p=1
 
   cat >"$dir/build-index.yaml" <<EOF
@@ -577,8 +602,8 @@ agent:
   buildIndex: http://$a0:$BUILD_INDEX_PORT
   origins: [http://$a0:$ORIGIN_PORT]
   replicas: 1
-  tracker: http://$a0:$TRACKER_PORT
 EOF
+    if [[ $mode == auto ]]; then printf '  tracker: http://%s:%d\n' "$a0" "$TRACKER_PORT" >>"$dir/agent-$i.yaml"; fi
     if ((p2p)); then
       printf '  p2p:\n    listen: {address: %s, port: %d}\n' "$ai" "$AGENT_P2P_PORT" >>"$dir/agent-$i.yaml"
       has_key agent agent:p2p:advertiseAddress && printf '    advertiseAddress: %s\n' "$ai" >>"$dir/agent-$i.yaml"
@@ -622,7 +647,10 @@ EOF
 
   log "shoal ($engine): $N hosts pulling from their agents (timeout ${TIMEOUT}s)"
   http_pulls shoal shoal_url
-  end_timed shoal shoal "$engine" "$(calc "$SIZE * 8 / $BPS")" "$(shoal_piece_length)" "${NOTES:-}" "${PULL_FILES[@]}"
+  # Over HTTP every byte comes from h0's one link (N·S/RATE); a swarm could do S/RATE.
+  local method_bound
+  if ((p2p)); then method_bound=$(calc "$SIZE * 8 / $BPS"); else method_bound=$(calc "$N * $SIZE * 8 / $BPS"); fi
+  end_timed shoal shoal "$engine" "$method_bound" "$(shoal_piece_length)" "${NOTES:-}" "${PULL_FILES[@]}"
 }
 shoal_url() { echo "http://$(ip_of "$1"):$AGENT_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
 
@@ -788,7 +816,7 @@ main() {
   BPS=$(parse_rate "$RATE")
   SIZE=$(parse_size "$size_arg")
   ((SIZE > 0)) || die "SIZE must be positive"
-  for s in $systems; do [[ $s == shoal || $s == direct || $s == bt ]] || die "unknown system '$s' (shoal, direct, bt)"; done
+  for s in $systems; do [[ $s =~ ^(shoal|shoal-http|direct|bt)$ ]] || die "unknown system '$s' (shoal, shoal-http, direct, bt)"; done
   [[ -n $TIMEOUT ]] || TIMEOUT=$(awk -v n="$N" -v s="$SIZE" -v b="$BPS" 'BEGIN { printf "%d", 4 * n * s * 8 / b + 60 }')
   [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds"
   (($(id -u) == 0)) || die "must run as root (network namespaces and tc)"
@@ -804,8 +832,8 @@ main() {
   fi
 
   ensure_tools $systems
-  [[ " $systems " == *" shoal "* ]] && build_shoal "$no_build"
-  if [[ " $systems " == *" shoal "* || " $systems " == *" bt "* ]] && ((N * BPS > CPU_CEILING_BPS)); then
+  [[ " $systems " == *" shoal"* ]] && build_shoal "$no_build"
+  if [[ " $systems " == *" shoal"* || " $systems " == *" bt "* ]] && ((N * BPS > CPU_CEILING_BPS)); then
     log "WARNING: N×RATE = $(calc "$N * $BPS / 1e9") Gbit/s is above what this machine forwards with CPU to spare" \
       "(~$(calc "$CPU_CEILING_BPS / 1e9") Gbit/s on 2 cores): swarm results may be CPU-bound (watch cpu_avg_pct)"
   fi
@@ -820,7 +848,13 @@ main() {
   cluster_up "$N" "$BPS"
   log "network: h0..h$N at $RATE up and down each ($(calc "$EPOCHREALTIME - $t") s to set up)"
 
-  for s in $systems; do "bench_$s"; done
+  for s in $systems; do
+    case $s in
+      shoal) bench_shoal auto ;;
+      shoal-http) bench_shoal http ;;
+      *) "bench_$s" ;;
+    esac
+  done
 
   { echo "$CSV_HEADER"; printf '%s\n' "${TABLE[@]}"; } | markdown
   echo "(rows appended to $RESULTS; logs in $RUN)"
