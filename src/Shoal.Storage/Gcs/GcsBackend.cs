@@ -86,7 +86,7 @@ public sealed class GcsBackend : IBlobBackend, IDisposable
         switch (response.StatusCode)
         {
             case HttpStatusCode.OK or HttpStatusCode.PartialContent:
-                return new OwnedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), response);
+                return new LimitedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), owner: response);
             case HttpStatusCode.NotFound:
                 response.Dispose();
                 return null;

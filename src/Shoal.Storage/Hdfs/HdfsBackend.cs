@@ -422,7 +422,7 @@ public sealed class HdfsBackend : IBlobBackend, IDisposable
 
     private static async Task<Stream> BodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        return new OwnedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), response);
+        return new LimitedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), owner: response);
     }
 
     private static async Task<JsonDocument> JsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)

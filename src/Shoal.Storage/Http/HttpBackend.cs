@@ -105,15 +105,15 @@ public sealed class HttpBackend : IBlobBackend, IDisposable
                     response.Dispose();
                     return await EmptyIfWithinAsync(name, offset, cancellationToken);
                 case HttpStatusCode.PartialContent:
-                    return new OwnedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), response);
+                    return new LimitedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), owner: response);
                 case HttpStatusCode.OK:
                     var body = await response.Content.ReadAsStreamAsync(cancellationToken);
                     if (!ranged)
                     {
-                        return new OwnedReadStream(body, response);
+                        return new LimitedReadStream(body, owner: response);
                     }
                     // The server ignored the Range: skip to the offset and cut at the length.
-                    Stream stream = new OwnedReadStream(body, response);
+                    Stream stream = new LimitedReadStream(body, owner: response);
                     await SkipAsync(stream, offset, name, cancellationToken);
                     return length is { } limit ? new LimitedReadStream(stream, limit) : stream;
                 default:

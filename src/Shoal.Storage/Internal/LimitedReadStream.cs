@@ -1,15 +1,21 @@
 namespace Shoal.Storage.Internal;
 
-/// <summary>A read-only view of the next <c>limit</c> bytes of another stream, which it owns.</summary>
+/// <summary>
+/// A read-only view of another stream, which it owns: at most <c>limit</c> bytes of it (all when
+/// null), and disposing it also disposes <c>owner</c> when given (an HTTP response, an SDK response
+/// object), releasing its connection.
+/// </summary>
 internal sealed class LimitedReadStream : Stream
 {
     private readonly Stream _inner;
+    private readonly IDisposable? _owner;
     private long _remaining;
 
-    public LimitedReadStream(Stream inner, long limit)
+    public LimitedReadStream(Stream inner, long? limit = null, IDisposable? owner = null)
     {
         _inner = inner;
-        _remaining = limit;
+        _owner = owner;
+        _remaining = limit ?? long.MaxValue;
     }
 
     public override bool CanRead => true;
@@ -68,6 +74,7 @@ internal sealed class LimitedReadStream : Stream
         if (disposing)
         {
             _inner.Dispose();
+            _owner?.Dispose();
         }
         base.Dispose(disposing);
     }
@@ -75,6 +82,7 @@ internal sealed class LimitedReadStream : Stream
     public override async ValueTask DisposeAsync()
     {
         await _inner.DisposeAsync();
+        _owner?.Dispose();
         await base.DisposeAsync();
     }
 }

@@ -101,7 +101,7 @@ public sealed class S3Backend : IBlobBackend, IDisposable
             // The offset is at or past the end: at the end is an empty read, past it an error.
             return await EmptyIfWithinAsync(name, offset, cancellationToken);
         }
-        return new OwnedReadStream(response.ResponseStream, response);
+        return new LimitedReadStream(response.ResponseStream, owner: response);
     }
 
     /// <inheritdoc />

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Shoal.Core;
 using Shoal.Core.Blobs;
+using Shoal.Storage.Internal;
 
 namespace Shoal.Storage.Registry.Internal;
 
@@ -89,7 +90,7 @@ internal sealed class RepositoryBackend : IBlobBackend
                         throw new RegistryException($"GET {digest} in {Repository}: registry {_client.Address} answered the range from {from?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)"} instead of {offset}", response.StatusCode);
                     }
                     var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                    return new ResponseStream(response, body, length);
+                    return new LimitedReadStream(body, length, response);
                 }
                 case HttpStatusCode.OK:
                 {
@@ -103,7 +104,7 @@ internal sealed class RepositoryBackend : IBlobBackend
                     {
                         throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset is past the end of '{name}'");
                     }
-                    return new ResponseStream(response, body, length);
+                    return new LimitedReadStream(body, length, response);
                 }
                 default:
                     throw await _client.FailureAsync(response, $"GET {digest} in {Repository}", cancellationToken);
