@@ -823,8 +823,11 @@ main() {
 
   mkdir -p "$BENCH_DIR" "$RUN"
   exec {SLEEP_FD}<> <(:)
-  exec {LOCK_FD}>"$BENCH_DIR/lock"
-  flock -n "$LOCK_FD" || die "another benchmark holds $BENCH_DIR/lock"
+  # One run per namespace prefix on the whole machine (whatever its BENCH_DIR): a second run would
+  # take the first one's namespaces for leftovers and delete them.
+  local lock=${TMPDIR:-/tmp}/shoal-bench-$PREFIX.lock
+  exec {LOCK_FD}>"$lock"
+  flock -n "$LOCK_FD" || die "another benchmark with namespace prefix '$PREFIX' is running (it holds $lock); set BENCH_PREFIX to run beside it"
   if [[ -s $RESULTS ]]; then
     [[ $(head -n 1 "$RESULTS") == "$CSV_HEADER" ]] || die "$RESULTS has other columns; move it away first"
   else
