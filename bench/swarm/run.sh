@@ -151,27 +151,38 @@ ensure_tools() {
   for cmd in "${!want[@]}"; do command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is still missing (package ${want[$cmd]})"; done
 }
 
+# The source tree's commit, "-dirty" when src/ has changes.
+source_commit() {
+  local c
+  c=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [[ -z $(git -C "$ROOT" status --porcelain -- src 2>/dev/null) ]] || c+=-dirty
+  echo "$c"
+}
+
 # Builds src/Shoal in Release into $BENCH_DIR/shoal (its own obj/bin under $BENCH_DIR/artifacts, so
 # it never races a build in the source tree) and sets SHOAL.
-SHOAL=
+# SHOAL_COMMIT is the commit the binary was built from (kept beside the build for --no-build).
+SHOAL= SHOAL_COMMIT=
 build_shoal() {
-  local no_build=$1
+  local no_build=$1 stamp=$BENCH_DIR/build-commit-${BENCH_BUILD:-isolated}
   if [[ -n ${SHOAL_BIN:-} ]]; then
     [[ -x $SHOAL_BIN ]] || die "SHOAL_BIN=$SHOAL_BIN is not an executable"
-    SHOAL=$SHOAL_BIN
+    SHOAL=$SHOAL_BIN SHOAL_COMMIT=external
     return
   fi
   SHOAL=$BENCH_DIR/shoal/shoal
+  [[ ${BENCH_BUILD:-isolated} != tree ]] || SHOAL=$ROOT/src/Shoal/bin/Release/net10.0/shoal
   if [[ $no_build == 1 ]]; then
     [[ -x $SHOAL ]] || die "--no-build, but there is no $SHOAL yet"
+    SHOAL_COMMIT=$(cat "$stamp" 2>/dev/null || echo unknown)
     return
   fi
+  SHOAL_COMMIT=$(source_commit)
   command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is needed to build Shoal (or set SHOAL_BIN)"
   local cmd
   if [[ ${BENCH_BUILD:-isolated} == tree ]]; then
     # The source tree's own Release output: incremental, so nearly free after a Release build of
     # the solution (CI), but it shares obj/ with any other build of the tree.
-    SHOAL=$ROOT/src/Shoal/bin/Release/net10.0/shoal
     cmd=(dotnet build "$ROOT/src/Shoal/Shoal.csproj" -c Release)
   else
     cmd=(dotnet publish "$ROOT/src/Shoal/Shoal.csproj" -c Release --artifacts-path "$BENCH_DIR/artifacts" -o "$BENCH_DIR/shoal")
@@ -188,6 +199,7 @@ build_shoal() {
   done
   ((rc == 0)) || { tail -n 30 "$BENCH_DIR/build.log" >&2; die "the build failed with exit $rc (log: $BENCH_DIR/build.log)"; }
   [[ -x $SHOAL ]] || die "the build produced no $SHOAL"
+  echo "$SHOAL_COMMIT" >"$stamp"
 }
 
 # The configuration keys a component accepts (from its --help, which lists them from the options
@@ -514,8 +526,8 @@ end_timed() {
   fi
   bound=$(calc "$SIZE * 8 / $BPS")
   copies=$(calc "$egress / $SIZE")
-  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  [[ -z $(git -C "$ROOT" status --porcelain -- src 2>/dev/null) ]] || commit+=-dirty
+  # Shoal rows name the commit the measured binary was built from; the others the tree's.
+  if [[ $system == shoal ]]; then commit=$SHOAL_COMMIT; else commit=$(source_commit); fi
   row="$(printf '%(%Y-%m-%dT%H:%M:%S%z)T' -1),$commit,$system,$engine,$N,$RATE,$SIZE,$wall,$first,$median,$bound,$(calc "$wall / $bound"),$method_bound,$(calc "$wall / $method_bound"),$ok,$egress,$copies,$peers,$cpu_avg,$cpu_max,$CPU_BEFORE,$proc_cpu,$client_cpu,$rss,$piece,${notes//,/;}"
   echo "$row" >>"$RESULTS"
   TABLE+=("$row")
@@ -636,13 +648,25 @@ EOF
       die "shoal agent on h$i is not ready (log $RUN/h$i/agent.log): $(tail -n 5 "$RUN/h$i/agent.log" 2>/dev/null)"
   done
   # Warm-up (untimed): a long-running agent has its code paths compiled, so each pulls the image's
-  # manifest and its small config blob first. This also checks the whole chain before timing.
+  # manifest and its small config blob first. If h1 cannot, the chain is broken: stop. A later
+  # host that cannot is a result (noted in the row), not a harness failure.
+  local warm_failed=() what
   for ((i = 1; i <= N; i++)); do
     ai=$(ip_of "$i")
+    what=
     in_host "$i" curl -fsS --max-time 30 -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-      "http://$ai:$AGENT_PORT/v2/$REPO/manifests/$TAG" || die "warm-up: agent h$i cannot serve the manifest"
-    in_host "$i" curl -fsS --max-time 30 -o /dev/null "http://$ai:$AGENT_PORT/v2/$REPO/blobs/sha256:$CONFIG_SHA" ||
-      die "warm-up: agent h$i cannot serve the config blob"
+      "http://$ai:$AGENT_PORT/v2/$REPO/manifests/$TAG" || what=manifest
+    [[ -n $what ]] || in_host "$i" curl -fsS --max-time 30 -o /dev/null \
+      "http://$ai:$AGENT_PORT/v2/$REPO/blobs/sha256:$CONFIG_SHA" || what="config blob"
+    [[ -n $what ]] || continue
+    ((i > 1)) || die "warm-up: agent h1 cannot serve the $what (logs in $RUN/h0, $RUN/h1)"
+    log "WARNING: warm-up: agent h$i cannot serve the $what within 30 s (log $RUN/h$i/agent.log)"
+    warm_failed+=("h$i")
+  done
+  local notes=${NOTES:-} var
+  ((${#warm_failed[@]} == 0)) || notes+="${notes:+;}warm-up failed on ${warm_failed[*]}"
+  for var in BENCH_BUILD_INDEX_ARGS BENCH_ORIGIN_ARGS BENCH_TRACKER_ARGS BENCH_PROXY_ARGS BENCH_AGENT_ARGS; do
+    [[ -z ${!var:-} ]] || notes+="${notes:+;}${!var}"     # non-default settings travel with the row
   done
 
   log "shoal ($engine): $N hosts pulling from their agents (timeout ${TIMEOUT}s)"
@@ -650,7 +674,7 @@ EOF
   # Over HTTP every byte comes from h0's one link (N·S/RATE); a swarm could do S/RATE.
   local method_bound
   if ((p2p)); then method_bound=$(calc "$SIZE * 8 / $BPS"); else method_bound=$(calc "$N * $SIZE * 8 / $BPS"); fi
-  end_timed shoal shoal "$engine" "$method_bound" "$(shoal_piece_length)" "${NOTES:-}" "${PULL_FILES[@]}"
+  end_timed shoal shoal "$engine" "$method_bound" "$(shoal_piece_length)" "$notes" "${PULL_FILES[@]}"
 }
 shoal_url() { echo "http://$(ip_of "$1"):$AGENT_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
 
