@@ -44,6 +44,8 @@
 #   BENCH_IDLE_MAX=25            before each system wait until the machine is at most this % busy
 #   BENCH_IDLE_WAIT=120          ... but at most this many seconds (then run anyway, recorded)
 #   BENCH_MAX_LIFETIME=3600      hard limit (s) on every process the benchmark starts
+#   BENCH_WARM_SIZE=8M           a different blob every agent pulls through the swarm before the
+#                                timed run, as a long-running agent would have (0: none)
 #   BENCH_PIECE_LOG2=            BitTorrent piece size 2^n (default: the piece length Shoal uses)
 #   BENCH_AGENT_ARGS=            extra 'shoal agent' arguments, e.g. "--agent:upstreamTimeout=00:00:30"
 #   BENCH_ORIGIN_ARGS= BENCH_TRACKER_ARGS= BENCH_PROXY_ARGS= BENCH_BUILD_INDEX_ARGS=   likewise
@@ -66,6 +68,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/shoal-bench}
 RUN=$BENCH_DIR/run
 PREFIX=${BENCH_PREFIX:-shb}
 QUEUE_MS=${BENCH_QUEUE_MS:-50}
+WARM_SIZE=${BENCH_WARM_SIZE:-8M}
 IDLE_MAX=${BENCH_IDLE_MAX:-25}
 IDLE_WAIT=${BENCH_IDLE_WAIT:-120}
 MAX_LIFETIME=${BENCH_MAX_LIFETIME:-3600}
@@ -427,10 +430,19 @@ verify_copies() {
 # -------------------------------------------------------------------------------------------------
 # The blob, its image and pushing it
 # -------------------------------------------------------------------------------------------------
-BLOB= BLOB_SHA= CONFIG= CONFIG_SHA= MANIFEST=
+BLOB= BLOB_SHA= CONFIG= CONFIG_SHA= MANIFEST= WARM= WARM_SHA=
 prepare_blob() {
   local cache=$BENCH_DIR/blobs
   mkdir -p "$cache"
+  # The warm-up blob: a different random blob that every agent pulls through the swarm before the
+  # timed run, so the measured agents are like long-running ones (code compiled, pools filled).
+  WARM=$cache/warm-$WARM_SIZE
+  if [[ ! -f $WARM || ! -s $WARM.sha256 ]]; then
+    head -c "$WARM_SIZE" /dev/urandom >"$WARM.tmp"
+    sha256sum "$WARM.tmp" | cut -d' ' -f1 >"$WARM.sha256.tmp"
+    mv "$WARM.tmp" "$WARM"; mv "$WARM.sha256.tmp" "$WARM.sha256"
+  fi
+  WARM_SHA=$(<"$WARM.sha256")
   BLOB=$cache/blob-$SIZE
   if [[ ! -f $BLOB || ! -s $BLOB.sha256 ]]; then
     log "creating a random blob of $SIZE bytes"
@@ -636,6 +648,7 @@ EOF
   done
   log "shoal: pushing $SIZE bytes through the proxy"
   push_image "http://$a0:$PROXY_PORT"
+  ((WARM_SIZE == 0)) || push_blob "http://$a0:$PROXY_PORT" "$WARM" "$WARM_SHA"
 
   local agents=()
   for ((i = 1; i <= N; i++)); do
@@ -663,6 +676,18 @@ EOF
     log "WARNING: warm-up: agent h$i cannot serve the $what within 30 s (log $RUN/h$i/agent.log)"
     warm_failed+=("h$i")
   done
+  # Then every agent pulls the warm-up blob at once, through the swarm, untimed.
+  if ((WARM_SIZE > 0)); then
+    local warm_pids=()
+    for ((i = 1; i <= N; i++)); do
+      ai=$(ip_of "$i")
+      in_host "$i" curl -fsS --max-time 120 -o /dev/null "http://$ai:$AGENT_PORT/v2/$REPO/blobs/sha256:$WARM_SHA" &
+      warm_pids+=($!)
+    done
+    for ((i = 1; i <= N; i++)); do
+      wait "${warm_pids[i - 1]}" || { log "WARNING: warm-up: agent h$i could not pull the warm-up blob"; warm_failed+=("h$i"); }
+    done
+  fi
   local notes=${NOTES:-} var
   ((${#warm_failed[@]} == 0)) || notes+="${notes:+;}warm-up failed on ${warm_failed[*]}"
   for var in BENCH_BUILD_INDEX_ARGS BENCH_ORIGIN_ARGS BENCH_TRACKER_ARGS BENCH_PROXY_ARGS BENCH_AGENT_ARGS; do
@@ -840,6 +865,7 @@ main() {
   BPS=$(parse_rate "$RATE")
   SIZE=$(parse_size "$size_arg")
   ((SIZE > 0)) || die "SIZE must be positive"
+  [[ $WARM_SIZE == 0 ]] || WARM_SIZE=$(parse_size "$WARM_SIZE")
   for s in $systems; do [[ $s =~ ^(shoal|shoal-http|direct|bt)$ ]] || die "unknown system '$s' (shoal, shoal-http, direct, bt)"; done
   [[ -n $TIMEOUT ]] || TIMEOUT=$(awk -v n="$N" -v s="$SIZE" -v b="$BPS" 'BEGIN { printf "%d", 4 * n * s * 8 / b + 60 }')
   [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds"
