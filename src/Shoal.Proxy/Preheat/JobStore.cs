@@ -203,9 +203,17 @@ internal sealed partial class JobStore
                 var headers = HeadersPathOf(job.Id);
                 if (!JobState.IsFinished(job.State) && File.Exists(headers))
                 {
-                    job.Request.Headers = new(
-                        JsonSerializer.Deserialize(File.ReadAllBytes(headers), PreheatJsonContext.Default.DictionaryStringString) ?? [],
-                        StringComparer.OrdinalIgnoreCase);
+                    try
+                    {
+                        job.Request.Headers = new(
+                            JsonSerializer.Deserialize(File.ReadAllBytes(headers), PreheatJsonContext.Default.DictionaryStringString) ?? [],
+                            StringComparer.OrdinalIgnoreCase);
+                    }
+                    catch (JsonException)
+                    {
+                        // The job runs without them: a registry that needed them answers 401, which the job reports.
+                        LogUnreadableHeaders(_logger, job.Id);
+                    }
                 }
                 _jobs[job.Id] = job;
                 _nextId = Math.Max(_nextId, job.Id + 1);
@@ -232,4 +240,7 @@ internal sealed partial class JobStore
 
     [LoggerMessage(101, LogLevel.Warning, "Ignoring unreadable preheat job file {File}: {Reason}")]
     private static partial void LogUnreadable(ILogger logger, string file, string reason);
+
+    [LoggerMessage(102, LogLevel.Warning, "Preheat job {Id} resumes without its request headers: their file is unreadable")]
+    private static partial void LogUnreadableHeaders(ILogger logger, long id);
 }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.Proxy.Preheat;
+using Shoal.TestKit;
 
 namespace Shoal.Proxy.Tests.Preheat;
 
@@ -112,5 +115,49 @@ public sealed class ResumeTests
         Assert.Contains("pull token passed with the request expired at", error, StringComparison.Ordinal);
         Assert.Contains("run the preheat policy again", error, StringComparison.Ordinal);
         Assert.DoesNotContain(cluster.Upstream.Requests, r => r.Request.Contains(repo, StringComparison.Ordinal));
+    }
+
+    private static PreheatRequest WithHeaders(string reference) => new()
+    {
+        Repository = "a/b",
+        Reference = reference,
+        Headers = new(StringComparer.OrdinalIgnoreCase) { ["Authorization"] = "Bearer secret-pull-token" },
+    };
+
+    [Fact]
+    public void JobStore_Reload_UnfinishedJobKeepsItsHeadersFinishedJobDropsThem()
+    {
+        using var dir = new TempDirectory("shoal-jobstore");
+        var options = new ProxyOptions { DataDir = dir.Path };
+        var store = new JobStore(options, TimeProvider.System, NullLogger<JobStore>.Instance);
+        var (running, _) = store.GetOrCreate(WithHeaders("v1"));
+        var (finished, _) = store.GetOrCreate(WithHeaders("v2"));
+        store.Update(running.Id, j => j.State = JobState.Running);
+        store.Update(finished.Id, j => j.State = JobState.Failed);
+
+        var reloaded = new JobStore(options, TimeProvider.System, NullLogger<JobStore>.Instance);
+
+        Assert.Equal("Bearer secret-pull-token", reloaded.Headers(running.Id)["authorization"]);
+        Assert.Empty(reloaded.Headers(finished.Id));
+        var files = Directory.GetFiles(Path.Combine(dir.Path, "preheat", "jobs")).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal([$"{running.Id}.headers", $"{running.Id}.json", $"{finished.Id}.json"], files);
+        Assert.All(Directory.GetFiles(Path.Combine(dir.Path, "preheat", "jobs"), "*.json"),
+            f => Assert.DoesNotContain("secret-pull-token", File.ReadAllText(f), StringComparison.Ordinal));
+        Assert.True(reloaded.Delete(running.Id));
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir.Path, "preheat", "jobs"), "*.headers"));
+    }
+
+    [Fact]
+    public void JobStore_UnreadableHeaders_JobStillResumes()
+    {
+        using var dir = new TempDirectory("shoal-jobstore");
+        var options = new ProxyOptions { DataDir = dir.Path };
+        var (job, _) = new JobStore(options, TimeProvider.System, NullLogger<JobStore>.Instance).GetOrCreate(WithHeaders("v1"));
+        File.WriteAllText(Path.Combine(dir.Path, "preheat", "jobs", $"{job.Id}.headers"), "{not json");
+
+        var reloaded = new JobStore(options, TimeProvider.System, NullLogger<JobStore>.Instance);
+
+        Assert.Equal([job.Id], reloaded.Unfinished());
+        Assert.Empty(reloaded.Headers(job.Id));
     }
 }
