@@ -2,8 +2,9 @@
 # Preheat: a registry (CNCF distribution, the registry inside Harbor) notifies the Shoal proxy of
 # every push; the proxy asks the origins — whose backend is that registry — to fetch and hash every
 # layer before any node pulls. Then the same proxy is driven the way Harbor's "dragonfly" preheat
-# provider drives it (POST /oapi/v1/jobs, poll GET /oapi/v1/jobs/{id}), and with `shoal preheat`.
-# Exits 0 when it works.
+# provider drives it (Harbor 2.12+: POST /oapi/v1/jobs, poll GET /oapi/v1/jobs/{id}; Harbor 2.11
+# and older: GET /_ping, POST /preheats, poll GET /preheats/{id}), and with `shoal preheat`.
+# The registry uses a token scoped to notifications only. Exits 0 when it works.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 need dotnet curl skopeo docker-registry sha256sum
@@ -11,6 +12,7 @@ need dotnet curl skopeo docker-registry sha256sum
 REGISTRY=127.0.0.1:15105
 PROXY=http://127.0.0.1:15100
 TOKEN=example-preheat-token
+NOTIFY_TOKEN=example-notification-token
 build_shoal
 
 # 1. The registry, notifying the proxy of every push (blob events filtered out).
@@ -24,7 +26,7 @@ notifications:
   endpoints:
     - name: shoal
       url: $PROXY/registry/notifications
-      headers: { Authorization: [ "Bearer $TOKEN" ] }
+      headers: { Authorization: [ "Bearer $NOTIFY_TOKEN" ] }
       timeout: 5s
       threshold: 5
       backoff: 1s
@@ -51,7 +53,9 @@ proxy:
   buildIndex: http://127.0.0.1:15104
   preheat:
     upstreams: [ { url: "http://$REGISTRY" } ]
-    tokens: [ "$TOKEN" ]
+    tokens:
+      - "$TOKEN"
+      - { token: "$NOTIFY_TOKEN", scopes: [ notification ] }
 YAML
 for component in build-index origin proxy; do
   "${SHOAL[@]}" "$component" --config "$WORK/shoal.yaml" >"$WORK/$component.log" 2>&1 &
@@ -94,6 +98,27 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/jso
 [[ $code == 422 ]] || { echo "harbor-preheat: expected 422 for a foreign registry, got $code" >&2; exit 1; }
 echo "harbor-preheat: a foreign registry URL is refused with 422"
 
-# 5. The command line: start a preheat and follow it to the end.
+# The registry's token is scoped to notifications: Dragonfly's job API answers it 403, as Dragonfly would.
+code=$(curl -sS -o "$WORK/forbidden.json" -w '%{http_code}' -H "Authorization: Bearer $NOTIFY_TOKEN" "$PROXY/oapi/v1/jobs")
+[[ $code == 403 ]] || { echo "harbor-preheat: expected 403 for a notification-only token, got $code" >&2; exit 1; }
+grep -q 'Required permission: job' "$WORK/forbidden.json"
+echo "harbor-preheat: a notification-only token is refused on /oapi/v1/jobs with 403"
+
+# 5. Harbor 2.11 and older: Dragonfly's older API, with the body that Harbor builds.
+curl -fsS -o /dev/null -H 'Accept: application/json' "$PROXY/_ping"
+digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REGISTRY/demo/app:v1")
+body=$(printf '{"type":"image","url":"http://%s/v2/demo/app/manifests/v1","headers":{},"image":"demo/app","tag":"v1","digest":"%s"}' "$REGISTRY" "$digest")
+old=$(curl -fsS -H 'Content-Type: application/json' -H 'Accept: application/json' -H "Authorization: Bearer $TOKEN" -d "$body" "$PROXY/preheats")
+id=$(sed -E 's/.*"ID":"([0-9]+)".*/\1/' <<<"$old")
+status=WAITING
+for _ in $(seq 1 120); do
+  status=$(curl -fsS -H 'Accept: application/json' -H "Authorization: Bearer $TOKEN" "$PROXY/preheats/$id" | sed -E 's/.*"status":"([A-Z]+)".*/\1/')
+  [[ $status == WAITING || $status == RUNNING ]] || break
+  sleep 0.5
+done
+[[ $status == SUCCESS ]] || { echo "harbor-preheat: /preheats task $id ended $status" >&2; exit 1; }
+echo "harbor-preheat: Harbor 2.11-style task $id: $status"
+
+# 6. The command line: start a preheat and follow it to the end.
 "${SHOAL[@]}" preheat "$REGISTRY/demo/app:v1" --scope all_seed_peers --proxy "$PROXY" --token "$TOKEN"
 echo "harbor-preheat: OK"

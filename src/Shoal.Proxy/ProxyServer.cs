@@ -49,6 +49,8 @@ public static class ProxyServer
         services.AddSingleton(options.Preheat);
         services.AddSingleton<Preheat.UpstreamRegistry>();
         services.AddSingleton<Preheat.TokenCheck>();
+        services.TryAddSingleton(_ => new Preheat.HostResolver());
+        services.AddSingleton<Preheat.AgentDirectory>();
         services.AddSingleton<Preheat.JobStore>();
         services.AddSingleton<Preheat.ManifestSource>();
         services.AddSingleton<Preheat.PreheatRunner>();

@@ -21,6 +21,45 @@ internal static class UrlCheck
     }
 }
 
+/// <summary>The pull token a preheat request carries (Harbor's short-lived registry JWT).</summary>
+internal static class PullToken
+{
+    /// <summary>
+    /// The expiry (<c>exp</c> claim) of a JWT bearer in the <c>Authorization</c> header; null when there is
+    /// none or it is not a readable JWT. Read only to explain a failure early: the registry checks the signature.
+    /// </summary>
+    public static DateTimeOffset? ExpiredAt(IReadOnlyDictionary<string, string> headers)
+    {
+        var value = headers.FirstOrDefault(h => h.Key.Equals("Authorization", StringComparison.OrdinalIgnoreCase)).Value;
+        if (value is null || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var parts = value[7..].Trim().Split('.');
+        if (parts.Length != 3 || parts[1].Length is 0 or > 8192)
+        {
+            return null;
+        }
+        try
+        {
+            var payload = parts[1].Replace('-', '+').Replace('_', '/');
+            payload = payload.PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '=');
+            using var json = System.Text.Json.JsonDocument.Parse(Convert.FromBase64String(payload));
+            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && json.RootElement.TryGetProperty("exp", out var exp)
+                && exp.ValueKind == System.Text.Json.JsonValueKind.Number
+                && exp.TryGetInt64(out var seconds)
+                && seconds is > 0 and < 253402300800
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : null;
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary>Platform filters (<c>os/arch[/variant]</c>) of index preheats.</summary>
 internal static class PlatformFilter
 {
@@ -81,20 +120,77 @@ internal static class PreheatScope
     };
 }
 
-/// <summary>Checks the personal access tokens of the preheat endpoints.</summary>
+/// <summary>Scopes of the preheat tokens; <c>job</c> and <c>cluster</c> are Dragonfly's names.</summary>
+internal static class TokenScope
+{
+    /// <summary>Jobs: Dragonfly's <c>/oapi/v1/jobs</c>, its older <c>/preheats</c>, Shoal's <c>/v1/preheat/jobs</c>.</summary>
+    public const string Job = "job";
+
+    /// <summary>Registry notifications and Harbor's "kraken" provider: <c>/registry/notifications</c>.</summary>
+    public const string Notification = "notification";
+
+    /// <summary>Dragonfly's scope for its cluster API; accepted so a Dragonfly scope list can be reused, grants nothing here.</summary>
+    public const string Cluster = "cluster";
+
+    public static readonly string[] All = [Job, Notification, Cluster];
+
+    public static bool IsKnown(string? scope) => All.Contains(scope, StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>What <see cref="TokenCheck.Check"/> found.</summary>
+internal enum TokenVerdict
+{
+    /// <summary>No tokens are configured, or a presented token grants the scope.</summary>
+    Allowed,
+
+    /// <summary>No configured token was presented: 401.</summary>
+    Unauthorized,
+
+    /// <summary>A configured token was presented but none presented grants the scope: 403.</summary>
+    Forbidden,
+}
+
+/// <summary>Checks the personal access tokens (and their scopes) of the preheat endpoints.</summary>
 internal sealed class TokenCheck(PreheatOptions options)
 {
-    private readonly byte[][] _tokens = options.Tokens.Select(Encoding.UTF8.GetBytes).ToArray();
+    private readonly (byte[] Secret, PreheatToken Token)[] _tokens = options.Tokens.Select(t => (Encoding.UTF8.GetBytes(t.Token), t)).ToArray();
 
     /// <summary>True when no tokens are configured (open endpoints).</summary>
     public bool Open => _tokens.Length == 0;
 
-    /// <summary>Whether the request carries a configured token (bearer, either half of basic auth, or any header's value).</summary>
-    public bool IsAuthorized(Microsoft.AspNetCore.Http.HttpRequest request)
+    /// <summary>
+    /// Whether the request carries a configured token (the <c>access_token</c> query parameter, a bearer,
+    /// either half of basic auth, or any header's value) that grants <paramref name="scope"/>.
+    /// </summary>
+    public TokenVerdict Check(Microsoft.AspNetCore.Http.HttpRequest request, string scope)
     {
         if (Open)
         {
-            return true;
+            return TokenVerdict.Allowed;
+        }
+        var presented = false;
+        foreach (var candidate in Candidates(request))
+        {
+            foreach (var token in Matches(candidate))
+            {
+                if (token.Grants(scope))
+                {
+                    return TokenVerdict.Allowed;
+                }
+                presented = true;
+            }
+        }
+        return presented ? TokenVerdict.Forbidden : TokenVerdict.Unauthorized;
+    }
+
+    private static IEnumerable<string> Candidates(Microsoft.AspNetCore.Http.HttpRequest request)
+    {
+        foreach (var value in request.Query["access_token"])
+        {
+            if (value is not null)
+            {
+                yield return value.Trim();
+            }
         }
         foreach (var (name, values) in request.Headers)
         {
@@ -108,19 +204,15 @@ internal sealed class TokenCheck(PreheatOptions options)
                 {
                     foreach (var candidate in AuthorizationCandidates(value))
                     {
-                        if (Matches(candidate))
-                        {
-                            return true;
-                        }
+                        yield return candidate;
                     }
                 }
-                else if (Matches(value.Trim()))
+                else
                 {
-                    return true;
+                    yield return value.Trim();
                 }
             }
         }
-        return false;
     }
 
     /// <summary>The strings an Authorization header may carry a token as: the credential, and for basic auth the decoded pair and each half.</summary>
@@ -152,14 +244,18 @@ internal sealed class TokenCheck(PreheatOptions options)
         }
     }
 
-    private bool Matches(string candidate)
+    /// <summary>The configured tokens equal to <paramref name="candidate"/> (compared in constant time).</summary>
+    private List<PreheatToken> Matches(string candidate)
     {
         var bytes = Encoding.UTF8.GetBytes(candidate);
-        var match = false;
-        foreach (var token in _tokens)
+        var matches = new List<PreheatToken>();
+        foreach (var (secret, token) in _tokens)
         {
-            match |= CryptographicOperations.FixedTimeEquals(bytes, token);
+            if (CryptographicOperations.FixedTimeEquals(bytes, secret))
+            {
+                matches.Add(token);
+            }
         }
-        return match;
+        return matches;
     }
 }

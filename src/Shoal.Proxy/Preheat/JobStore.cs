@@ -7,7 +7,10 @@ namespace Shoal.Proxy.Preheat;
 /// <summary>
 /// The preheat jobs: kept in memory, persisted as one JSON file per job under
 /// <c>&lt;dataDir&gt;/preheat/jobs/</c> (written to a temporary file and renamed), reloaded at start.
-/// Every read and change goes through one lock; callers get copies, never the live objects.
+/// The headers a request passed for the manifest requests (Harbor's pull token) are kept beside the
+/// job in <c>&lt;id&gt;.headers</c> until it finishes, so a job resumed after a restart can still fetch;
+/// every file is readable by the proxy's user only (mode 0600). Every read and change goes through
+/// one lock; callers get copies, never the live objects.
 /// </summary>
 internal sealed partial class JobStore
 {
@@ -58,6 +61,11 @@ internal sealed partial class JobStore
             var now = _time.GetUtcNow();
             var job = new PreheatJob { Id = _nextId++, Request = request, CreatedAt = now, UpdatedAt = now };
             _jobs[job.Id] = job;
+            if (request.Headers.Count > 0)
+            {
+                // Before the job file: a job on disk never lacks the headers it was given.
+                WriteAtomically(HeadersPathOf(job.Id), JsonSerializer.SerializeToUtf8Bytes(request.Headers, PreheatJsonContext.Default.DictionaryStringString));
+            }
             Save(job);
             return (Copy(job), true);
         }
@@ -71,7 +79,7 @@ internal sealed partial class JobStore
         }
     }
 
-    /// <summary>Headers of a job's request (kept only in memory).</summary>
+    /// <summary>Headers of a job's request (kept until the job finishes).</summary>
     public Dictionary<string, string> Headers(long id)
     {
         lock (_lock)
@@ -102,7 +110,11 @@ internal sealed partial class JobStore
             if (JobState.IsFinished(job.State))
             {
                 job.FinishedAt ??= job.UpdatedAt;
-                job.Request.Headers.Clear();
+                if (job.Request.Headers.Count > 0)
+                {
+                    job.Request.Headers.Clear();
+                    File.Delete(HeadersPathOf(id));
+                }
             }
             if (persist)
             {
@@ -122,6 +134,7 @@ internal sealed partial class JobStore
                 return false;
             }
             File.Delete(PathOf(id));
+            File.Delete(HeadersPathOf(id));
             return true;
         }
     }
@@ -137,6 +150,7 @@ internal sealed partial class JobStore
             {
                 _jobs.Remove(id);
                 File.Delete(PathOf(id));
+                File.Delete(HeadersPathOf(id));
             }
             return old.Length;
         }
@@ -151,11 +165,23 @@ internal sealed partial class JobStore
 
     private string PathOf(long id) => Path.Combine(_dir, id.ToString(CultureInfo.InvariantCulture) + ".json");
 
-    private void Save(PreheatJob job)
+    private string HeadersPathOf(long id) => Path.Combine(_dir, id.ToString(CultureInfo.InvariantCulture) + ".headers");
+
+    private void Save(PreheatJob job) => WriteAtomically(PathOf(job.Id), JsonSerializer.SerializeToUtf8Bytes(job, PreheatJsonContext.Default.PreheatJob));
+
+    /// <summary>Writes a temporary file readable by the owner only, then renames it over <paramref name="path"/>.</summary>
+    private static void WriteAtomically(string path, byte[] bytes)
     {
-        var path = PathOf(job.Id);
         var temp = path + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(job, PreheatJsonContext.Default.PreheatJob));
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(temp, options))
+        {
+            stream.Write(bytes);
+        }
         File.Move(temp, path, overwrite: true);
     }
 
@@ -174,6 +200,21 @@ internal sealed partial class JobStore
                 {
                     job.State = JobState.Pending;
                 }
+                var headers = HeadersPathOf(job.Id);
+                if (!JobState.IsFinished(job.State) && File.Exists(headers))
+                {
+                    try
+                    {
+                        job.Request.Headers = new(
+                            JsonSerializer.Deserialize(File.ReadAllBytes(headers), PreheatJsonContext.Default.DictionaryStringString) ?? [],
+                            StringComparer.OrdinalIgnoreCase);
+                    }
+                    catch (JsonException)
+                    {
+                        // The job runs without them: a registry that needed them answers 401, which the job reports.
+                        LogUnreadableHeaders(_logger, job.Id);
+                    }
+                }
                 _jobs[job.Id] = job;
                 _nextId = Math.Max(_nextId, job.Id + 1);
             }
@@ -186,8 +227,20 @@ internal sealed partial class JobStore
         {
             File.Delete(temp);
         }
+        // Headers of jobs that finished or are gone (a stop between the two deletes) are not kept.
+        foreach (var headers in Directory.EnumerateFiles(_dir, "*.headers"))
+        {
+            if (!long.TryParse(Path.GetFileNameWithoutExtension(headers), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                || !_jobs.TryGetValue(id, out var job) || JobState.IsFinished(job.State))
+            {
+                File.Delete(headers);
+            }
+        }
     }
 
     [LoggerMessage(101, LogLevel.Warning, "Ignoring unreadable preheat job file {File}: {Reason}")]
     private static partial void LogUnreadable(ILogger logger, string file, string reason);
+
+    [LoggerMessage(102, LogLevel.Warning, "Preheat job {Id} resumes without its request headers: their file is unreadable")]
+    private static partial void LogUnreadableHeaders(ILogger logger, long id);
 }

@@ -14,7 +14,8 @@ namespace Shoal.Proxy.Preheat;
 /// <summary>
 /// The preheat endpoints, all on the proxy's address: <c>POST /registry/notifications</c> (registry
 /// notifications, Harbor's "kraken" provider, Harbor webhooks), Harbor's "dragonfly" provider
-/// (<c>GET /healthy</c>, <c>/oapi/v1/jobs</c>) and Shoal's own <c>/v1/preheat/jobs</c>.
+/// (<c>GET /healthy</c>, <c>/oapi/v1/jobs</c>; for Harbor 2.11 and older Dragonfly's older API:
+/// <c>GET /_ping</c>, <c>POST /preheats</c>, <c>GET /preheats/{id}</c>) and Shoal's own <c>/v1/preheat/jobs</c>.
 /// </summary>
 internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, UpstreamRegistry upstreams, TokenCheck tokens, BuildIndexClient buildIndex)
 {
@@ -33,6 +34,9 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
         app.MapGet("/oapi/v1/jobs", (HttpContext context) => endpoints.ListDragonflyJobs(context));
         app.MapGet("/oapi/v1/jobs/{id}", (HttpContext context, string id) => endpoints.GetDragonflyJob(context, id));
         app.MapDelete("/oapi/v1/jobs/{id}", (HttpContext context, string id) => endpoints.DeleteDragonflyJob(context, id));
+        app.MapGet("/_ping", () => Results.Text("\"OK\"", "application/json"));
+        app.MapPost("/preheats", (HttpContext context, PreheatEndpoints e) => e.CreateLegacyPreheatAsync(context));
+        app.MapGet("/preheats/{id}", (HttpContext context, string id) => endpoints.GetLegacyPreheat(context, id));
         app.MapPost("/v1/preheat/jobs", (HttpContext context, PreheatEndpoints e) => e.CreateJobAsync(context));
         app.MapGet("/v1/preheat/jobs", (HttpContext context) => endpoints.ListJobs(context));
         app.MapGet("/v1/preheat/jobs/{id}", (HttpContext context, string id) => endpoints.GetJob(context, id));
@@ -42,9 +46,9 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
 
     private async Task<IResult> NotificationsAsync(HttpContext context)
     {
-        if (!tokens.IsAuthorized(context.Request))
+        if (Refused(context, TokenScope.Notification) is { } refused)
         {
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "missing or invalid token");
+            return refused;
         }
         var body = await ReadBodyAsync(context);
         if (body is null)
@@ -126,9 +130,9 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
 
     private async Task<IResult> CreateDragonflyJobAsync(HttpContext context)
     {
-        if (!tokens.IsAuthorized(context.Request))
+        if (DragonflyRefused(context) is { } refused)
         {
-            return DragonflyError(StatusCodes.Status401Unauthorized, "missing or invalid personal access token");
+            return refused;
         }
         var body = await ReadBodyAsync(context);
         if (body is null)
@@ -206,25 +210,9 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
                     request.Timeout = TimeSpan.FromTicks(Math.Min(ns / 100, TimeSpan.FromDays(1).Ticks));
                 }
             }
-            if (NotificationParser.Get(args, "headers") is { } headerElement)
+            if (!ParseHeaders(NotificationParser.Get(args, "headers"), "args.headers", headers, out error))
             {
-                if (headerElement.ValueKind != JsonValueKind.Object)
-                {
-                    error = "args.headers must be an object of strings";
-                    return null;
-                }
-                foreach (var header in headerElement.EnumerateObject())
-                {
-                    if (header.Value.ValueKind != JsonValueKind.String || header.Name.Length == 0 || header.Name.Any(c => c <= ' ' || c >= 127 || c == ':'))
-                    {
-                        error = $"args.headers['{header.Name}'] is not a valid header";
-                        return null;
-                    }
-                    if (!s_forbiddenHeaders.Contains(header.Name))
-                    {
-                        headers[header.Name] = header.Value.GetString()!;
-                    }
-                }
+                return null;
             }
             if (NotificationParser.Get(root, "scheduler_cluster_ids") is { ValueKind: JsonValueKind.Array } ids
                 && ids.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Number } first && first.TryGetInt64(out var clusterId))
@@ -236,11 +224,40 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
         }
     }
 
+    /// <summary>Copies a JSON object of header names to string values into <paramref name="headers"/>, leaving out hop-by-hop and framing headers.</summary>
+    private static bool ParseHeaders(JsonElement? element, string name, Dictionary<string, string> headers, out string? error)
+    {
+        error = null;
+        if (element is not { } headerElement || headerElement.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+        if (headerElement.ValueKind != JsonValueKind.Object)
+        {
+            error = $"{name} must be an object of strings";
+            return false;
+        }
+        foreach (var header in headerElement.EnumerateObject())
+        {
+            if (header.Value.ValueKind != JsonValueKind.String || header.Name.Length == 0 || header.Name.Any(c => c <= ' ' || c >= 127 || c == ':')
+                || header.Value.GetString()!.Any(c => c is '\r' or '\n' or '\0'))
+            {
+                error = $"{name}['{header.Name}'] is not a valid header";
+                return false;
+            }
+            if (!s_forbiddenHeaders.Contains(header.Name))
+            {
+                headers[header.Name] = header.Value.GetString()!;
+            }
+        }
+        return true;
+    }
+
     private IResult ListDragonflyJobs(HttpContext context)
     {
-        if (!tokens.IsAuthorized(context.Request))
+        if (DragonflyRefused(context) is { } refused)
         {
-            return DragonflyError(StatusCodes.Status401Unauthorized, "missing or invalid personal access token");
+            return refused;
         }
         using var stream = new MemoryStream();
         stream.WriteByte((byte)'[');
@@ -260,9 +277,9 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
 
     private IResult GetDragonflyJob(HttpContext context, string id)
     {
-        if (!tokens.IsAuthorized(context.Request))
+        if (DragonflyRefused(context) is { } refused)
         {
-            return DragonflyError(StatusCodes.Status401Unauthorized, "missing or invalid personal access token");
+            return refused;
         }
         return ParseId(id) is { } number && store.Get(number) is { } job
             ? Results.Bytes(DragonflyJson(job), "application/json")
@@ -271,22 +288,28 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
 
     private IResult DeleteDragonflyJob(HttpContext context, string id)
     {
-        if (!tokens.IsAuthorized(context.Request))
+        if (DragonflyRefused(context) is { } refused)
         {
-            return DragonflyError(StatusCodes.Status401Unauthorized, "missing or invalid personal access token");
+            return refused;
         }
         return ParseId(id) is { } number && store.Delete(number)
             ? Results.Ok()
             : DragonflyError(StatusCodes.Status404NotFound, $"job {id} not found");
     }
 
-    private static IResult DragonflyError(int status, string message)
+    /// <summary>Dragonfly's handler errors: <c>{"errors": "…"}</c>.</summary>
+    private static IResult DragonflyError(int status, string message) => JsonObject(status, "errors", message);
+
+    /// <summary>Dragonfly's middleware errors (authentication): <c>{"message": "…"}</c>.</summary>
+    private static IResult DragonflyMessage(int status, string message) => JsonObject(status, "message", message);
+
+    private static IResult JsonObject(int status, string name, string message)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream))
         {
             writer.WriteStartObject();
-            writer.WriteString("errors", message);
+            writer.WriteString(name, message);
             writer.WriteEndObject();
         }
         return Results.Text(System.Text.Encoding.UTF8.GetString(stream.ToArray()), "application/json", System.Text.Encoding.UTF8, status);
@@ -362,13 +385,132 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
 
     private static string GoTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
+    // ---- Harbor 2.11 and older: Dragonfly's older preheat API ----
+
+    /// <summary>
+    /// <c>POST /preheats</c> with Harbor's body <c>{type, url, headers, image, tag, digest}</c>; answers
+    /// <c>{"ID": "&lt;id&gt;"}</c> (a string). Never 208: the same digest names the same job instead.
+    /// </summary>
+    private async Task<IResult> CreateLegacyPreheatAsync(HttpContext context)
+    {
+        if (DragonflyRefused(context) is { } refused)
+        {
+            return refused;
+        }
+        var body = await ReadBodyAsync(context);
+        if (body is null)
+        {
+            return DragonflyError(StatusCodes.Status413PayloadTooLarge, $"body is larger than {MaxBody} bytes");
+        }
+        if (ParseLegacy(body, out var headers, out var error) is not { } request)
+        {
+            return DragonflyError(StatusCodes.Status422UnprocessableEntity, error!);
+        }
+        var (job, _) = Start(request, headers);
+        return JsonObject(StatusCodes.Status200OK, "ID", job.Id.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private PreheatRequest? ParseLegacy(byte[] body, out Dictionary<string, string> headers, out string? error)
+    {
+        headers = new(StringComparer.OrdinalIgnoreCase);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException ex)
+        {
+            error = "body is not valid JSON: " + ex.Message;
+            return null;
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = "body is not a JSON object";
+                return null;
+            }
+            var type = NotificationParser.String(root, "type");
+            if (type != "image")
+            {
+                error = $"type '{type}' is not supported: only 'image'";
+                return null;
+            }
+            if (upstreams.Resolve(NotificationParser.String(root, "url"), out var urlError) is not { } request)
+            {
+                error = "url: " + urlError;
+                return null;
+            }
+            if (!ParseHeaders(NotificationParser.Get(root, "headers"), "headers", headers, out error))
+            {
+                return null;
+            }
+            if (NotificationParser.String(root, "digest") is { Length: > 0 } digest)
+            {
+                if (!Digest.TryParse(digest, out _, out var digestError))
+                {
+                    error = $"digest '{digest}': {digestError}";
+                    return null;
+                }
+                if (request.Digest is not null && request.Digest != digest)
+                {
+                    error = $"digest '{digest}' is not the digest the url names ({request.Digest})";
+                    return null;
+                }
+                // Harbor names the artifact's digest: the job checks the tag still points at it.
+                request.Digest = digest;
+            }
+            request.Trigger = "dragonfly-v1";
+            error = null;
+            return request;
+        }
+    }
+
+    /// <summary>
+    /// <c>GET /preheats/{id}</c>: <c>{ID, status, startTime, finishTime, errorMsg}</c> with Dragonfly's older
+    /// states WAITING, RUNNING, SUCCESS, FAILED (Harbor 2.11 maps WAITING to PENDING and FAILED to FAIL).
+    /// </summary>
+    private IResult GetLegacyPreheat(HttpContext context, string id)
+    {
+        if (DragonflyRefused(context) is { } refused)
+        {
+            return refused;
+        }
+        if (ParseId(id) is not { } number || store.Get(number) is not { } job)
+        {
+            return DragonflyError(StatusCodes.Status404NotFound, $"preheat {id} not found");
+        }
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("ID", job.Id.ToString(CultureInfo.InvariantCulture));
+            writer.WriteString("status", job.State switch
+            {
+                JobState.Pending => "WAITING",
+                JobState.Running => "RUNNING",
+                JobState.Succeeded => "SUCCESS",
+                _ => "FAILED",
+            });
+            writer.WriteString("startTime", GoTime(job.CreatedAt));
+            if (job.FinishedAt is { } finished)
+            {
+                writer.WriteString("finishTime", GoTime(finished));
+            }
+            writer.WriteString("errorMsg", job.Error ?? string.Empty);
+            writer.WriteEndObject();
+        }
+        return Results.Bytes(stream.ToArray(), "application/json");
+    }
+
     // ---- Shoal's own API ----
 
     private async Task<IResult> CreateJobAsync(HttpContext context)
     {
-        if (!tokens.IsAuthorized(context.Request))
+        if (Refused(context, TokenScope.Job) is { } refused)
         {
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "missing or invalid token");
+            return refused;
         }
         var bytes = await ReadBodyAsync(context);
         CreateJobBody? body;
@@ -474,15 +616,32 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
     }
 
     private IResult ListJobs(HttpContext context)
-        => tokens.IsAuthorized(context.Request)
-            ? Results.Json(store.List().ToList(), PreheatJsonContext.Default.ListPreheatJob)
-            : Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "missing or invalid token");
+        => Refused(context, TokenScope.Job) ?? Results.Json(store.List().ToList(), PreheatJsonContext.Default.ListPreheatJob);
+
+    /// <summary>Null when the request may use endpoints of <paramref name="scope"/>; else the 401 or 403 problem.</summary>
+    private IResult? Refused(HttpContext context, string scope) => tokens.Check(context.Request, scope) switch
+    {
+        TokenVerdict.Unauthorized => Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "missing or invalid token"),
+        TokenVerdict.Forbidden => Results.Problem(statusCode: StatusCodes.Status403Forbidden, detail: $"the token does not have the '{scope}' scope"),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Null when the request may use Dragonfly's job endpoints (scope <c>job</c>); else 401 or 403 with the
+    /// body Dragonfly's personal-access-token check answers.
+    /// </summary>
+    private IResult? DragonflyRefused(HttpContext context) => tokens.Check(context.Request, TokenScope.Job) switch
+    {
+        TokenVerdict.Unauthorized => DragonflyMessage(StatusCodes.Status401Unauthorized, "Unauthorized"),
+        TokenVerdict.Forbidden => DragonflyMessage(StatusCodes.Status403Forbidden, $"Token doesn't have permission to access this resource. Required permission: {TokenScope.Job}"),
+        _ => null,
+    };
 
     private IResult GetJob(HttpContext context, string id)
     {
-        if (!tokens.IsAuthorized(context.Request))
+        if (Refused(context, TokenScope.Job) is { } refused)
         {
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: "missing or invalid token");
+            return refused;
         }
         return ParseId(id) is { } number && store.Get(number) is { } job
             ? Results.Json(job, PreheatJsonContext.Default.PreheatJob)

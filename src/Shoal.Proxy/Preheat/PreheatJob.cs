@@ -44,7 +44,10 @@ internal sealed class PreheatRequest
     /// <summary>Scheduler cluster id echoed to Dragonfly clients.</summary>
     public long ClusterId { get; set; } = 1;
 
-    /// <summary>Headers to send with the manifest requests (Harbor's short-lived pull token). Never persisted.</summary>
+    /// <summary>
+    /// Headers to send with the manifest requests (Harbor's short-lived pull token). Never listed or
+    /// logged; persisted apart from the job (mode 0600) until it finishes (<see cref="JobStore"/>).
+    /// </summary>
     [JsonIgnore]
     public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -133,4 +136,5 @@ internal sealed class CreateJobBody
 [JsonSerializable(typeof(PreheatJob))]
 [JsonSerializable(typeof(List<PreheatJob>))]
 [JsonSerializable(typeof(CreateJobBody))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class PreheatJsonContext : JsonSerializerContext;

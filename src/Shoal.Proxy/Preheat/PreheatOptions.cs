@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Shoal.Clients;
 
 namespace Shoal.Proxy;
@@ -19,12 +21,14 @@ public sealed class PreheatOptions : IValidatableObject
     public List<PreheatUpstream> Upstreams { get; set; } = [];
 
     /// <summary>
-    /// Bearer tokens (personal access tokens) accepted on the preheat endpoints
-    /// (<c>/registry/notifications</c>, <c>/oapi/v1/jobs</c>, <c>/v1/preheat/jobs</c>). A token is
-    /// also accepted as the password or user of HTTP basic auth, or as the value of any header.
+    /// Tokens (personal access tokens) accepted on the preheat endpoints (<c>/registry/notifications</c>,
+    /// <c>/oapi/v1/jobs</c>, <c>/preheats</c>, <c>/v1/preheat/jobs</c>), each either a plain string or
+    /// <c>{token, scopes}</c>. A token is read from <c>Authorization: Bearer</c>, the <c>access_token</c>
+    /// query parameter, either half of HTTP basic auth, or the value of any header. A token without
+    /// scopes (a plain string) grants every scope, as a Dragonfly token with an empty scope list does.
     /// Default: none, meaning the endpoints are open (keep the proxy on a trusted network then).
     /// </summary>
-    public List<string> Tokens { get; set; } = [];
+    public List<PreheatToken> Tokens { get; set; } = [];
 
     /// <summary>How many preheat jobs run at once. 1 to 64; default 4.</summary>
     [Range(1, 64)]
@@ -44,8 +48,10 @@ public sealed class PreheatOptions : IValidatableObject
     public List<string> Platforms { get; set; } = [];
 
     /// <summary>
-    /// Base URLs of the agents (e.g. <c>http://node-1:16000</c>) that scope <c>all_peers</c> asks to
-    /// preload the image through <c>POST /v1/preload</c>. Default: none.
+    /// The agents that scope <c>all_peers</c> asks to preload the image through <c>POST /v1/preload</c>:
+    /// base URLs (e.g. <c>http://node-1:16000</c>) and DNS names resolved again for every job to every
+    /// address they carry (<c>dns+http://shoal-agent.kube-system.svc.cluster.local:16000</c>, e.g. a
+    /// Kubernetes headless Service; the port defaults to 16000). Default: none.
     /// </summary>
     public List<string> Agents { get; set; } = [];
 
@@ -62,7 +68,7 @@ public sealed class PreheatOptions : IValidatableObject
     {
         for (var i = 0; i < Agents.Count; i++)
         {
-            if (Preheat.UrlCheck.Error(Agents[i]) is { } error)
+            if (Preheat.AgentDirectory.Error(Agents[i]) is { } error)
             {
                 yield return new ValidationResult($"agents[{i}]: {error}", [nameof(Agents)]);
             }
@@ -74,11 +80,12 @@ public sealed class PreheatOptions : IValidatableObject
                 yield return new ValidationResult($"platforms[{i}]: '{Platforms[i]}' is not os/arch[/variant]", [nameof(Platforms)]);
             }
         }
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Tokens.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(Tokens[i]) || Tokens[i].Length < 8)
+            if (Tokens[i] is { Token.Length: > 0 } token && !tokens.Add(token.Token))
             {
-                yield return new ValidationResult($"tokens[{i}]: a token must have at least 8 characters", [nameof(Tokens)]);
+                yield return new ValidationResult($"tokens[{i}]: the same token is listed twice", [nameof(Tokens)]);
             }
         }
     }
@@ -109,4 +116,61 @@ public sealed class PreheatUpstream : IValidatableObject
             yield return new ValidationResult("username and password go together", [nameof(Username)]);
         }
     }
+}
+
+/// <summary>
+/// A token accepted on the preheat endpoints (<c>proxy:preheat:tokens[i]</c>): a plain string (every
+/// scope) or <c>{token, scopes}</c>.
+/// </summary>
+[TypeConverter(typeof(PreheatTokenConverter))]
+public sealed class PreheatToken : IValidatableObject
+{
+    /// <summary>The secret, at least 8 characters. Required.</summary>
+    [Required]
+    public string Token { get; set; } = string.Empty;
+
+    /// <summary>
+    /// What the token may do: <c>job</c> (Dragonfly's <c>/oapi/v1/jobs</c>, the older <c>/preheats</c>
+    /// and Shoal's <c>/v1/preheat/jobs</c>), <c>notification</c> (<c>/registry/notifications</c>);
+    /// <c>cluster</c> (a Dragonfly scope) is accepted and grants nothing here. Default: empty, meaning
+    /// every scope.
+    /// </summary>
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>A token with every scope.</summary>
+    public static PreheatToken FromString(string token) => new() { Token = token };
+
+    /// <summary>Whether the token may use endpoints of <paramref name="scope"/>.</summary>
+    public bool Grants(string scope) => Scopes.Count == 0 || Scopes.Contains(scope, StringComparer.OrdinalIgnoreCase);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(Token) && (string.IsNullOrWhiteSpace(Token) || Token.Length < 8))
+        {
+            yield return new ValidationResult("a token must have at least 8 characters", [nameof(Token)]);
+        }
+        for (var i = 0; i < Scopes.Count; i++)
+        {
+            if (!Preheat.TokenScope.IsKnown(Scopes[i]))
+            {
+                yield return new ValidationResult($"scopes[{i}]: '{Scopes[i]}' is not {string.Join(", ", Preheat.TokenScope.All)}", [nameof(Scopes)]);
+            }
+        }
+    }
+
+    /// <summary>Never the secret itself.</summary>
+    public override string ToString() => Scopes.Count == 0 ? "token (every scope)" : $"token ({string.Join(", ", Scopes)})";
+}
+
+/// <summary>Binds a plain string in <c>proxy:preheat:tokens</c> to a <see cref="PreheatToken"/> with every scope.</summary>
+public sealed class PreheatTokenConverter : TypeConverter
+{
+    /// <inheritdoc />
+    public override bool CanConvertFrom(ITypeDescriptorContext? context, Type sourceType)
+        => sourceType == typeof(string) || base.CanConvertFrom(context, sourceType);
+
+    /// <inheritdoc />
+    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value)
+        => value is string token ? PreheatToken.FromString(token) : base.ConvertFrom(context, culture, value);
 }

@@ -20,6 +20,7 @@ internal sealed partial class PreheatRunner(
     JobStore store,
     ManifestSource manifests,
     OriginCluster origins,
+    AgentDirectory agents,
     HttpClient http,
     ProxyOptions proxyOptions,
     TimeProvider time,
@@ -92,6 +93,12 @@ internal sealed partial class PreheatRunner(
         try
         {
             var headers = store.Headers(id);
+            if (request.Upstream is not null && PullToken.ExpiredAt(headers) is { } expired && expired <= time.GetUtcNow())
+            {
+                throw new PreheatException(
+                    $"the pull token passed with the request expired at {expired.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, before the job could fetch the manifest; "
+                    + "Harbor issues it when it creates the task (valid 30 minutes by default): run the preheat policy again");
+            }
             var top = await manifests.FetchAsync(request, headers, request.Reference, cancellationToken);
             if (request.Digest is not null && top.Digest.ToString() != request.Digest)
             {
@@ -240,12 +247,18 @@ internal sealed partial class PreheatRunner(
     private async Task PreloadAgentsAsync(long id, PreheatRequest request, List<BlobProgress> blobs, CancellationToken cancellationToken)
     {
         var body = new PreloadBody { Repository = request.Repository, Blobs = blobs.Select(b => b.Digest).ToList() };
-        var results = await Task.WhenAll(_options.Agents.Select(async agent =>
+        // Resolved again for every job: DNS entries (a headless Service) follow the agents that exist now.
+        var targets = await agents.ResolveAsync(cancellationToken);
+        var results = await Task.WhenAll(targets.Select(async agent =>
         {
-            var target = new TargetResult { Url = ServiceEndpoint.Parse(agent).AbsoluteUri };
+            if (agent.Url is null)
+            {
+                return new TargetResult { Url = agent.Source, State = JobState.Failed, Error = agent.Error };
+            }
+            var target = new TargetResult { Url = agent.Url.AbsoluteUri };
             try
             {
-                using var response = await http.PostAsJsonAsync(new Uri(ServiceEndpoint.Parse(agent), "v1/preload"), body, PreloadJsonContext.Default.PreloadBody, cancellationToken);
+                using var response = await http.PostAsJsonAsync(new Uri(agent.Url, "v1/preload"), body, PreloadJsonContext.Default.PreloadBody, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     target.State = JobState.Succeeded;

@@ -27,10 +27,12 @@ internal sealed class PreheatCluster : IAsyncDisposable
 
     private readonly TempDirectory _dir;
     private readonly List<WebApplication> _apps;
+    private readonly Action<WebApplicationBuilder> _configureProxy;
     private WebApplication _proxy;
 
-    private PreheatCluster(TempDirectory dir, List<WebApplication> apps, WebApplication proxy, ProxyOptions options, FakeUpstream upstream, WebApplication? agent, AgentOptions? agentOptions)
+    private PreheatCluster(TempDirectory dir, List<WebApplication> apps, WebApplication proxy, ProxyOptions options, FakeUpstream upstream, WebApplication? agent, AgentOptions? agentOptions, Action<WebApplicationBuilder> configureProxy)
     {
+        _configureProxy = configureProxy;
         _dir = dir;
         _apps = apps;
         _proxy = proxy;
@@ -54,9 +56,13 @@ internal sealed class PreheatCluster : IAsyncDisposable
 
     public string BackendDir => Path.Combine(_dir.Path, "backend");
 
+    /// <summary>Where the proxy keeps its preheat job files.</summary>
+    public string JobsDir => Path.Combine(Options.DataDir, "preheat", "jobs");
+
     public string OriginDataDir(int i) => Path.Combine(_dir.Path, $"origin-{i}");
 
-    public static async Task<PreheatCluster> StartAsync(bool withAgent = false, bool withTokens = true, Action<ProxyOptions>? configure = null)
+    /// <summary>Starts the cluster; <paramref name="configureProxy"/> may replace the proxy's services (e.g. its DNS resolver).</summary>
+    public static async Task<PreheatCluster> StartAsync(bool withAgent = false, bool withTokens = true, Action<ProxyOptions>? configure = null, Action<WebApplicationBuilder>? configureProxy = null)
     {
         var dir = new TempDirectory("shoal-preheat");
         var apps = new List<WebApplication>();
@@ -102,16 +108,21 @@ internal sealed class PreheatCluster : IAsyncDisposable
             options.Preheat.Upstreams.Add(new PreheatUpstream { Url = upstream.BaseAddress.AbsoluteUri });
             if (withTokens)
             {
-                options.Preheat.Tokens.Add(Token);
+                options.Preheat.Tokens.Add(PreheatToken.FromString(Token));
             }
             if (agent is not null)
             {
                 options.Preheat.Agents.Add(agent.BaseAddress().AbsoluteUri);
             }
             configure?.Invoke(options);
-            var proxy = ProxyServer.Build(options, Quiet);
+            Action<WebApplicationBuilder> configureProxyAndQuiet = builder =>
+            {
+                Quiet(builder);
+                configureProxy?.Invoke(builder);
+            };
+            var proxy = ProxyServer.Build(options, configureProxyAndQuiet);
             await proxy.StartAsync();
-            return new PreheatCluster(dir, apps, proxy, options, upstream, agent, agentOptions);
+            return new PreheatCluster(dir, apps, proxy, options, upstream, agent, agentOptions, configureProxyAndQuiet);
         }
         catch
         {
@@ -142,7 +153,7 @@ internal sealed class PreheatCluster : IAsyncDisposable
     {
         await _proxy.StopAsync();
         await _proxy.DisposeAsync();
-        _proxy = ProxyServer.Build(Options, Quiet);
+        _proxy = ProxyServer.Build(Options, _configureProxy);
         await _proxy.StartAsync();
         Http.Dispose();
         Http = new HttpClient { BaseAddress = _proxy.BaseAddress(), Timeout = TimeSpan.FromSeconds(60) };

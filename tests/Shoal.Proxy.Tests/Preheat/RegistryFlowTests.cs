@@ -66,7 +66,7 @@ public sealed class RegistryFlowTests : IAsyncLifetime
         };
         options.Listen.Port = proxyPort;
         options.Preheat.Upstreams.Add(new PreheatUpstream { Url = _registry.Url.AbsoluteUri });
-        options.Preheat.Tokens.Add(Token);
+        options.Preheat.Tokens.Add(PreheatToken.FromString(Token));
         await StartAsync(ProxyServer.Build(options, Quiet));
     }
 
