@@ -29,7 +29,14 @@ public static class BuildIndexServer
         var builder = ServiceHost.CreateBuilder("build-index", options.Listen);
         var services = builder.Services;
         services.AddSingleton(options);
-        services.TryAddSingleton<ITagStore>(sp => new FileTagStore(options.DataDir, sp.GetRequiredService<ILogger<FileTagStore>>()));
+        services.AddSingleton(sp => new FileTagStore(options.DataDir, sp.GetRequiredService<ILogger<FileTagStore>>()));
+        services.AddSingleton(_ => new IndexBackends(options));
+        services.TryAddSingleton<ITagStore>(sp => new RoutedTagStore(
+            sp.GetRequiredService<IndexBackends>(),
+            sp.GetRequiredService<FileTagStore>(),
+            options.UpstreamTagTtl,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<UpstreamIndex>();
         services.AddSingleton<RepositoryEndpoints>();

@@ -8,7 +8,15 @@ public static class BackendFactory
     public static IBlobBackend Create(BackendOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.LayoutError() is { } layoutError)
+        {
+            throw new ArgumentException(layoutError, nameof(options));
+        }
         var backend = CreateUnthrottled(options);
+        if (options.IsDistributionLayout)
+        {
+            backend = new DistributionLayoutBackend(backend);
+        }
         return options.Bandwidth is { IsLimited: true } bandwidth ? ThrottledBackend.Create(backend, bandwidth) : backend;
     }
 

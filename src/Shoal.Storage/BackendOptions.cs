@@ -57,12 +57,37 @@ public sealed class BackendOptions : IValidatableObject
     /// <summary>Optional bandwidth limits for any backend type. Default: unlimited.</summary>
     public BandwidthOptions? Bandwidth { get; set; }
 
+    /// <summary>The <see cref="Layout"/> that stores objects under their canonical names (<c>blobs/sha256/&lt;hex&gt;</c>).</summary>
+    public const string ShoalLayout = "shoal";
+
+    /// <summary>The <see cref="Layout"/> of a Docker registry's storage driver (<see cref="DistributionLayout"/>).</summary>
+    public const string DistributionLayoutName = "distribution";
+
+    /// <summary>
+    /// How object names map onto the backend, for any type but <c>registry</c>: <c>shoal</c> stores
+    /// blobs as <c>blobs/sha256/&lt;hex&gt;</c>; <c>distribution</c> uses the storage layout of a
+    /// Docker registry (CNCF distribution) whose storage root is this backend's root, blob data at
+    /// <c>docker/registry/v2/blobs/sha256/&lt;first two hex&gt;/&lt;hex&gt;/data</c>, so that the registry
+    /// and Shoal share one storage. Default <c>shoal</c>.
+    /// </summary>
+    public string Layout { get; set; } = ShoalLayout;
+
+    /// <summary>True when <see cref="Layout"/> is <c>distribution</c>.</summary>
+    public bool IsDistributionLayout => string.Equals(Layout, DistributionLayoutName, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>True when <see cref="Type"/> is <c>registry</c>.</summary>
+    public bool IsRegistry => string.Equals(Type, RegistryType, StringComparison.OrdinalIgnoreCase);
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrEmpty(Type))
         {
             yield break; // [Required] already reports it.
+        }
+        if (LayoutError() is { } layoutError)
+        {
+            yield return new ValidationResult(layoutError, [nameof(Layout)]);
         }
         foreach (var (type, section, member) in new (string, object?, string)[]
         {
@@ -95,5 +120,19 @@ public sealed class BackendOptions : IValidatableObject
         {
             yield return new ValidationResult($"a {FileSystem} backend needs a root directory", [nameof(Root)]);
         }
+    }
+
+    /// <summary>Why <see cref="Layout"/> is unusable with <see cref="Type"/>, or null when it is fine.</summary>
+    internal string? LayoutError()
+    {
+        if (!string.Equals(Layout, ShoalLayout, StringComparison.OrdinalIgnoreCase) && !IsDistributionLayout)
+        {
+            return $"unknown layout '{Layout}'; supported: {ShoalLayout}, {DistributionLayoutName}";
+        }
+        if (IsDistributionLayout && IsRegistry)
+        {
+            return $"layout '{DistributionLayoutName}' does not apply to a {RegistryType} backend: a registry stores blobs behind its own API, not under names; set the layout on a filesystem, s3, gcs, hdfs or http backend that holds the registry's storage";
+        }
+        return null;
     }
 }

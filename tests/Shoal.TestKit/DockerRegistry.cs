@@ -32,7 +32,8 @@ public sealed class DockerRegistry : IDisposable
 
     /// <summary>Starts the registry and waits (bounded) until <c>/v2/</c> answers.</summary>
     /// <param name="extraConfig">YAML appended to the configuration (top-level sections, e.g. <c>notifications:</c>).</param>
-    public static async Task<DockerRegistry> StartAsync(string? extraConfig = null)
+    /// <param name="rootDirectory">The filesystem storage's root directory (it holds <c>docker/registry/v2/</c>). Default: a directory inside the registry's temporary directory.</param>
+    public static async Task<DockerRegistry> StartAsync(string? extraConfig = null, string? rootDirectory = null)
     {
         var program = ToolCheck.Require(ToolCheck.DockerRegistry);
         var directory = new TempDirectory("shoal-registry");
@@ -49,7 +50,7 @@ public sealed class DockerRegistry : IDisposable
                       level: warn
                     storage:
                       filesystem:
-                        rootdirectory: {directory.Combine("data")}
+                        rootdirectory: {rootDirectory ?? directory.Combine("data")}
                       delete:
                         enabled: true
                     http:

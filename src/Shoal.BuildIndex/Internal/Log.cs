@@ -23,4 +23,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Warning, "Registry {Registry} failed {What}: {Error}")]
     public static partial void UpstreamFailed(ILogger logger, Uri registry, string what, string error);
+
+    [LoggerMessage(7, LogLevel.Warning, "Tag storage backend failed {What}: {Error}")]
+    public static partial void TagStorageFailed(ILogger logger, string what, string error);
 }

@@ -60,6 +60,10 @@ internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex
         {
             return Problem(StatusCodes.Status503ServiceUnavailable, "upstream registry unavailable", ex.Message);
         }
+        catch (TagStorageUnavailableException ex)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "tag storage unavailable", ex.Message);
+        }
         catch (InvalidDataException ex)
         {
             return Problem(StatusCodes.Status500InternalServerError, "corrupt record", ex.Message);
@@ -73,8 +77,15 @@ internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex
         {
             return problem;
         }
-        var page = await store.ListRepositoriesAsync(last, limit, cancellationToken);
-        return Results.Json(page, RecordJsonContext.Default.ListPage);
+        try
+        {
+            var page = await store.ListRepositoriesAsync(last, limit, cancellationToken);
+            return Results.Json(page, RecordJsonContext.Default.ListPage);
+        }
+        catch (TagStorageUnavailableException ex)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "tag storage unavailable", ex.Message);
+        }
     }
 
     private async Task<IResult> ListTagsAsync(HttpRequest request, string name, CancellationToken cancellationToken)

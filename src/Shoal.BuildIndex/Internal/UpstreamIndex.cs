@@ -19,7 +19,7 @@ internal sealed class UpstreamUnavailableException(string message, Exception inn
 /// record is immutable per digest and is stored locally. Concurrent misses of the same tag or
 /// manifest share one upstream request.
 /// </summary>
-internal sealed class UpstreamIndex : IDisposable
+internal sealed class UpstreamIndex
 {
     /// <summary>Resolved tags kept at most; expired entries are dropped when the cache reaches it.</summary>
     private const int MaxCachedTags = 10_000;
@@ -32,9 +32,9 @@ internal sealed class UpstreamIndex : IDisposable
     private readonly ConcurrentDictionary<(string Repository, string Reference), (RegistryManifestInfo Info, DateTimeOffset Expires)> _tags = new();
     private readonly ConcurrentDictionary<(string Repository, string Reference), Lazy<Task<RegistryManifestInfo?>>> _inFlight = new();
 
-    public UpstreamIndex(BuildIndexOptions options, ITagStore store, TimeProvider time, ILogger<UpstreamIndex> logger)
+    public UpstreamIndex(BuildIndexOptions options, IndexBackends backends, ITagStore store, TimeProvider time, ILogger<UpstreamIndex> logger)
     {
-        _router = BackendRouter.Create(options.Backends);
+        _router = backends.Router;
         _store = store;
         _time = time;
         _tagTtl = options.UpstreamTagTtl;
@@ -131,14 +131,6 @@ internal sealed class UpstreamIndex : IDisposable
         catch (Exception ex) when (IsUpstreamFailure(ex, cancellationToken))
         {
             throw Unavailable(source, $"listing the tags of {repository}", ex);
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var backend in _router.Backends)
-        {
-            (backend as IDisposable)?.Dispose();
         }
     }
 

@@ -107,14 +107,19 @@ public sealed class DevCluster : IAsyncDisposable
         try
         {
             var buildIndex = await StartComponentAsync("build-index", BuildIndexPort, devPeerPort: null, root, options, started, (listen, _, data, configure) =>
-                BuildIndexServer.Build(new BuildIndexOptions { Listen = listen, DataDir = data! }, configure), cancellationToken);
+                BuildIndexServer.Build(new BuildIndexOptions
+                {
+                    Listen = listen,
+                    DataDir = data!,
+                    Backends = options.Backend is { } shared ? [new BackendRouteOptions { Namespace = ".*", Backend = shared }] : [],
+                }, configure), cancellationToken);
 
             var origin = await StartComponentAsync("origin", OriginPort, OriginPeerPort, root, options, started, (listen, peers, data, configure) =>
                 OriginServer.Build(new OriginOptions
                 {
                     Listen = listen,
                     DataDir = data!,
-                    Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = StoragePath(root) },
+                    Backend = options.Backend ?? new BackendOptions { Type = BackendOptions.FileSystem, Root = StoragePath(root) },
                     P2P = peers,
                 }, configure), cancellationToken);
             var origins = new List<string> { Url(origin) };

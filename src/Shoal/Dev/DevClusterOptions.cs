@@ -33,4 +33,12 @@ public sealed class DevClusterOptions
 
     /// <summary>Extra configuration of each component's host, called with the component's name (e.g. <c>agent-0</c>).</summary>
     public Action<string, WebApplicationBuilder>? ConfigureComponent { get; set; }
+
+    /// <summary>
+    /// The storage behind the cluster: the origin's backend and, when set, where build-index keeps
+    /// every repository's tags (one <c>.*</c> rule of <c>buildIndex:backends</c>), e.g. a Docker
+    /// registry's storage with <c>layout: distribution</c>. Default: a filesystem directory
+    /// <c>storage/</c> under the data directory for blobs, tags in build-index's data directory.
+    /// </summary>
+    public Storage.BackendOptions? Backend { get; set; }
 }

@@ -94,4 +94,25 @@ public sealed class S3BackendTests : IClassFixture<S3rver>, IDisposable
         Assert.Equal(["blobs/x"], page.Objects.Select(o => o.Name));
         Assert.NotNull(await _backend.StatAsync(prefix + "/blobs/x", _ct));
     }
+
+    [S3rverFact]
+    public async Task DistributionLayout_KeysAreTheRegistrysUnderRootDirectoryPrefix()
+    {
+        // A registry with storage.s3.rootdirectory: /<prefix> keeps <prefix>/docker/registry/v2/… keys.
+        var prefix = BackendContract.Unique();
+        using var layout = new DistributionLayoutBackend(Create(1 << 20, 1 << 20, prefix: prefix));
+        var data = RandomNumberGenerator.GetBytes(1000);
+        var digest = Core.Digest.Compute(data);
+        var link = "repositories/team/app/_manifests/tags/v1/current/link";
+
+        await layout.UploadAsync(BackendNames.ForBlob(digest), new MemoryStream(data), data.Length, _ct);
+        await layout.UploadAsync(link, new MemoryStream("x"u8.ToArray()), 1, _ct);
+        await _backend.UploadAsync($"{prefix}/docker/registry/v2/repositories/team/app/_uploads/u/startedat", new MemoryStream([1]), 1, _ct);
+
+        Assert.NotNull(await _backend.StatAsync($"{prefix}/docker/registry/v2/blobs/sha256/{digest.Hex[..2]}/{digest.Hex}/data", _ct));
+        Assert.NotNull(await _backend.StatAsync($"{prefix}/docker/registry/v2/{link}", _ct));
+        var all = await layout.ListAsync("", null, 100, _ct);
+        Assert.Equal([BackendNames.ForBlob(digest), link, "repositories/team/app/_uploads/u/startedat"], all.Objects.Select(o => o.Name));
+        Assert.Equal([link], (await layout.ListAsync("repositories/team/app/_manifests/", null, 100, _ct)).Objects.Select(o => o.Name));
+    }
 }
