@@ -206,6 +206,29 @@ public sealed class BlobStore
         return await PublishAsync(path, expected, length, metaInfo, cancellationToken);
     }
 
+    /// <summary>
+    /// Checks a complete file against <paramref name="metaInfo"/> (its digest and length) in one
+    /// SHA-256 pass, for a file whose piece hashes are already known (a download whose every piece
+    /// was verified). See <see cref="FileVerifier"/> to hash while the file is being filled.
+    /// </summary>
+    /// <exception cref="DigestMismatchException">The file's digest is not the metainfo's.</exception>
+    public static async Task<VerifiedFile> VerifyFileAsync(string path, MetaInfo metaInfo, CancellationToken cancellationToken)
+    {
+        using var verifier = new FileVerifier(path);
+        return await verifier.VerifyAsync(metaInfo, cancellationToken);
+    }
+
+    /// <summary>
+    /// Moves a file checked by <see cref="FileVerifier"/> (or <see cref="VerifyFileAsync"/>) into the
+    /// store, consumed on success. Only verified files can be published this way; between the check
+    /// and this call the caller may already serve the bytes it now knows are right.
+    /// </summary>
+    public Task<BlobCommitResult> PublishAsync(VerifiedFile file, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return PublishAsync(file.Path, file.Digest, file.MetaInfo.Length, file.MetaInfo, cancellationToken);
+    }
+
     /// <summary>Sets the pinned and/or persisted flags of a present blob. Returns false when absent.</summary>
     public bool UpdateFlags(Digest digest, bool? pinned = null, bool? persisted = null)
     {

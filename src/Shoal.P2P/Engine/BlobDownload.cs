@@ -16,6 +16,7 @@ public sealed class BlobDownload
 
     private readonly Swarm _swarm;
     private readonly TaskCompletionSource<BlobCommitResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _verified = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _nextReader;
 
@@ -24,6 +25,7 @@ public sealed class BlobDownload
         _swarm = swarm;
         // Nobody may be awaiting a failure: observe it so it never goes unobserved.
         _completion.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _verified.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>The blob's metainfo.</summary>
@@ -35,13 +37,20 @@ public sealed class BlobDownload
     /// <summary>Completes when the blob is verified and stored; faults when it cannot be (a digest mismatch, shutdown).</summary>
     public Task<BlobCommitResult> Completion => _completion.Task;
 
+    /// <summary>
+    /// Completes when every byte is verified, the whole digest included, which may be a moment before
+    /// <see cref="Completion"/> (the store making the blob durable); faults like it.
+    /// </summary>
+    public Task WholeBlobVerified => _verified.Task;
+
     /// <summary>True when piece <paramref name="index"/> is verified and readable.</summary>
     public bool HasPiece(int index) => _swarm.File.HasPiece(index);
 
     /// <summary>
     /// A stream of <paramref name="count"/> bytes from <paramref name="offset"/> that waits for
     /// pieces as it goes. It returns only verified bytes; the read that would deliver the blob's last
-    /// byte waits for the whole blob's digest check and fails with <see cref="IOException"/> if it fails.
+    /// byte waits for the whole blob's digest check (<see cref="WholeBlobVerified"/>) and fails with
+    /// <see cref="IOException"/> if it fails.
     /// </summary>
     public Stream OpenRead(long offset, long count)
     {
@@ -64,7 +73,17 @@ public sealed class BlobDownload
         previous.TrySetResult();
     }
 
-    internal void Complete(BlobCommitResult result) => _completion.TrySetResult(result);
+    internal void Verified() => _verified.TrySetResult();
 
-    internal void Fail(Exception failure) => _completion.TrySetException(failure);
+    internal void Complete(BlobCommitResult result)
+    {
+        _verified.TrySetResult();
+        _completion.TrySetResult(result);
+    }
+
+    internal void Fail(Exception failure)
+    {
+        _verified.TrySetException(failure);
+        _completion.TrySetException(failure);
+    }
 }

@@ -73,7 +73,7 @@ internal sealed class DownloadStream : Stream
             // The blob's last byte goes out only once the whole blob matched its digest.
             try
             {
-                await _download.Completion.WaitAsync(cancellationToken);
+                await _download.WholeBlobVerified.WaitAsync(cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -252,7 +252,7 @@ public sealed partial class PeerEngine : IAsyncDisposable
                 Log.AcceptFailed(Logger, ex.Message);
                 continue;
             }
-            socket.NoDelay = true;
+            PeerSockets.Configure(socket);
             _ = HandshakeAsync(socket, cancellationToken);
         }
     }

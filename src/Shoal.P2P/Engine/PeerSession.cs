@@ -71,6 +71,9 @@ internal sealed partial class PeerSession
     /// <summary>Loop: received bytes at the last throughput sample.</summary>
     public long SampledBytes { get; set; }
 
+    /// <summary>Loop: received bytes already added to the swarm's per-source totals.</summary>
+    public long CountedBytes { get; set; }
+
     /// <summary>Loop: smoothed download rate from this peer, bytes per second.</summary>
     public double Rate { get; set; }
 
@@ -118,7 +121,8 @@ internal sealed partial class PeerSession
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(token))
             {
                 deadline.CancelAfter(_engine.Options.HandshakeTimeout);
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                PeerSockets.Configure(socket);
                 _socket = socket;
                 await socket.ConnectAsync(host, port, deadline.Token);
                 _connection = new PeerConnection(new NetworkStream(socket, ownsSocket: true));
@@ -307,80 +311,64 @@ internal sealed partial class PeerSession
         return assembly;
     }
 
+    /// <summary>
+    /// Drains the send queue. Control messages (Have, Request, Cancel, ...) go out as soon as they are
+    /// queued; requested blocks wait in <c>blocks</c> and are sent one at a time, with the queue
+    /// checked again between blocks, so an announcement or a request is never stuck behind megabytes
+    /// of piece data (the peer's picture of us stays fresh, and so do its requests' round trips).
+    /// </summary>
     private async Task WriteLoopAsync()
     {
         var connection = _connection!;
         var token = _abort.Token;
         var reader = _queue.Reader;
-        var file = _swarm.File;
-        var superSeeding = _swarm.SuperSeeding;
+        var blocks = new Queue<Outgoing>();
         var holdingSlot = false;
         long sinceSlot = 0;
         try
         {
-            while (await reader.WaitToReadAsync(token))
+            while (true)
             {
                 while (reader.TryRead(out var item))
                 {
-                    switch (item.Type)
+                    if (item.Type == MessageType.Piece)
                     {
-                        case MessageType.Handshake:
-                            connection.Write((HandshakeMessage)item.Reference!);
-                            break;
-                        case MessageType.Bitfield:
-                            connection.Write(new BitfieldMessage((Bitfield)item.Reference!));
-                            break;
-                        case MessageType.HavePiece:
-                            connection.Write(new HavePieceMessage(item.Index));
-                            break;
-                        case MessageType.Request:
-                            connection.Write(new RequestMessage(item.Index, item.Offset, item.Length));
-                            break;
-                        case MessageType.Cancel:
-                            connection.Write(new CancelMessage(item.Index, item.Offset, item.Length));
-                            break;
-                        case MessageType.Complete:
-                            connection.Write(default(CompleteMessage));
-                            break;
-                        case MessageType.KeepAlive:
-                            connection.Write(default(KeepAliveMessage));
-                            break;
-                        case MessageType.Error:
-                            connection.Write(new ErrorMessage((PeerErrorCode)item.Index, (string?)item.Reference));
-                            await connection.FlushAsync(token);
-                            Abort();
-                            return;
-                        case MessageType.Piece:
-                            if (_cancelled.TryRemove((item.Index, item.Offset), out _))
-                            {
-                                Interlocked.Decrement(ref _serving);
-                                break;
-                            }
-                            if (!holdingSlot)
-                            {
-                                await connection.FlushAsync(token);
-                                await _engine.UploadSlots.WaitAsync(token);
-                                holdingSlot = true;
-                                sinceSlot = 0;
-                            }
-                            await _engine.Egress.WaitAsync(item.Length, token);
-                            await connection.WritePieceAsync(item.Index, item.Offset, file.Handle, _swarm.Info.PieceOffset(item.Index) + item.Offset, item.Length, token);
-                            _engine.Stats.Sent(item.Length);
-                            if (superSeeding && item.Offset + item.Length >= _swarm.Info.PieceSize(item.Index))
-                            {
-                                _swarm.Post(new SwarmEvent.PieceSent(this, item.Index));
-                            }
-                            sinceSlot += item.Length;
-                            // Give the slot back when our queue is empty or we had a fair share, so waiting peers get their turn.
-                            if (Interlocked.Decrement(ref _serving) == 0 || sinceSlot >= SlotQuantum)
-                            {
-                                _engine.UploadSlots.Release();
-                                holdingSlot = false;
-                            }
-                            break;
+                        blocks.Enqueue(item);
+                    }
+                    else if (!await WriteControlAsync(connection, item, token))
+                    {
+                        return;
                     }
                 }
+                if (blocks.TryDequeue(out var block))
+                {
+                    if (_cancelled.TryRemove((block.Index, block.Offset), out _))
+                    {
+                        Interlocked.Decrement(ref _serving);
+                        continue;
+                    }
+                    if (!holdingSlot)
+                    {
+                        await connection.FlushAsync(token);
+                        await _engine.UploadSlots.WaitAsync(token);
+                        holdingSlot = true;
+                        sinceSlot = 0;
+                    }
+                    await SendBlockAsync(connection, block, token);
+                    sinceSlot += block.Length;
+                    // Give the slot back when our queue is empty or we had a fair share, so waiting peers get their turn.
+                    if (Interlocked.Decrement(ref _serving) == 0 || sinceSlot >= SlotQuantum)
+                    {
+                        _engine.UploadSlots.Release();
+                        holdingSlot = false;
+                    }
+                    continue;
+                }
                 await connection.FlushAsync(token);
+                if (!await reader.WaitToReadAsync(token))
+                {
+                    return;
+                }
             }
         }
         catch (Exception ex)
@@ -393,6 +381,54 @@ internal sealed partial class PeerSession
             {
                 _engine.UploadSlots.Release();
             }
+        }
+    }
+
+    /// <summary>Buffers one control message; false after an Error (the connection is closed).</summary>
+    private async ValueTask<bool> WriteControlAsync(PeerConnection connection, Outgoing item, CancellationToken token)
+    {
+        switch (item.Type)
+        {
+            case MessageType.Handshake:
+                connection.Write((HandshakeMessage)item.Reference!);
+                break;
+            case MessageType.Bitfield:
+                connection.Write(new BitfieldMessage((Bitfield)item.Reference!));
+                break;
+            case MessageType.HavePiece:
+                connection.Write(new HavePieceMessage(item.Index));
+                break;
+            case MessageType.Request:
+                connection.Write(new RequestMessage(item.Index, item.Offset, item.Length));
+                break;
+            case MessageType.Cancel:
+                connection.Write(new CancelMessage(item.Index, item.Offset, item.Length));
+                break;
+            case MessageType.Complete:
+                connection.Write(default(CompleteMessage));
+                break;
+            case MessageType.KeepAlive:
+                connection.Write(default(KeepAliveMessage));
+                break;
+            case MessageType.Error:
+                connection.Write(new ErrorMessage((PeerErrorCode)item.Index, (string?)item.Reference));
+                await connection.FlushAsync(token);
+                Abort();
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Sends one requested block from the blob file (control messages buffered before it go out with it).</summary>
+    private async ValueTask SendBlockAsync(PeerConnection connection, Outgoing block, CancellationToken token)
+    {
+        await _engine.Egress.WaitAsync(block.Length, token);
+        var info = _swarm.Info;
+        await connection.WritePieceAsync(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length, token);
+        _engine.Stats.Sent(block.Length);
+        if (_swarm.SuperSeeding && block.Offset + block.Length >= info.PieceSize(block.Index))
+        {
+            _swarm.Post(new SwarmEvent.PieceSent(this, block.Index));
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Shoal.P2P.Protocol;
 
 namespace Shoal.P2P.Engine;
@@ -5,7 +6,7 @@ namespace Shoal.P2P.Engine;
 /// <summary>
 /// Seeding by origins ("super-seeding"): an origin's seed swarm does not advertise the whole blob.
 /// Each agent is offered a few pieces at a time (HavePiece after an empty Bitfield), the pieces the
-/// origin has sent the fewest times counting offers still open, so agents fetch different pieces
+/// origin has sent the fewest times counting offers still open (lowest index first among equals), so agents fetch different pieces
 /// from the origin and trade them among themselves. A piece offered to a session stays open until
 /// the origin finished sending it there or the agent announced it (got it elsewhere); each time an
 /// offer closes, another piece is offered. Other origins see the whole blob.
@@ -19,8 +20,10 @@ internal sealed partial class Swarm
     private static readonly TimeSpan LoneGrace = TimeSpan.FromMilliseconds(300);
 
     private int[] _sentCount = [];
+    private int _piecesSentOnce;
+    private long _pieceUploads;
+    private long _firstOfferAt;
     private int[] _openOffers = [];
-    private Random? _offerRandom;
 
     /// <summary>True when this swarm seeds a complete blob from an origin: offers pieces instead of advertising them all.</summary>
     public bool SuperSeeding { get; private set; }
@@ -32,7 +35,6 @@ internal sealed partial class Swarm
         {
             _sentCount = new int[Info.PieceCount];
             _openOffers = new int[Info.PieceCount];
-            _offerRandom = new Random();
         }
     }
 
@@ -94,6 +96,7 @@ internal sealed partial class Swarm
         else if (_time.GetElapsedTime(alone.LoneSince, now) >= LoneGrace)
         {
             CloseAllOffers(alone);
+            Log.OfferedAll(_logger, Info.Digest, alone.Address);
             alone.OfferedAll = true;
             alone.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
             alone.LastQueued = now;
@@ -107,7 +110,11 @@ internal sealed partial class Swarm
         {
             return;
         }
-        _sentCount[index]++;
+        _pieceUploads++;
+        if (_sentCount[index]++ == 0 && ++_piecesSentOnce == _sentCount.Length)
+        {
+            Log.SentOnce(_logger, Info.Digest, _time.GetElapsedTime(_firstOfferAt).TotalSeconds, _pieceUploads - _sentCount.Length);
+        }
         _lastActivity = _time.GetTimestamp();
         if (session.Active)
         {
@@ -157,7 +164,12 @@ internal sealed partial class Swarm
         session.OpenOffers.Clear();
     }
 
-    /// <summary>Tops the session's open offers up with the least-sent pieces it lacks (ties broken at random).</summary>
+    /// <summary>
+    /// Tops the session's open offers up with the least-sent pieces it lacks, lowest index first on
+    /// ties: the blob enters the swarm roughly front to back, so readers streaming it (a runtime
+    /// unpacking a layer) are never far behind the download, and the last piece to arrive anywhere
+    /// is near the end rather than anywhere.
+    /// </summary>
     private void Offer(PeerSession session)
     {
         if (session.Peer is not { } peer || !session.Active || session.OfferedAll)
@@ -168,8 +180,7 @@ internal sealed partial class Swarm
         {
             var best = -1;
             var bestScore = int.MaxValue;
-            var ties = 0;
-            for (var i = 0; i < _sentCount.Length; i++)
+            for (var i = 0; i < _sentCount.Length && bestScore > 0; i++)
             {
                 if (peer.Has(i) || session.OpenOffers.Contains(i))
                 {
@@ -178,16 +189,16 @@ internal sealed partial class Swarm
                 var score = _sentCount[i] + _openOffers[i];
                 if (score < bestScore)
                 {
-                    (best, bestScore, ties) = (i, score, 1);
-                }
-                else if (score == bestScore && _offerRandom!.Next(++ties) == 0)
-                {
-                    best = i;
+                    (best, bestScore) = (i, score);
                 }
             }
             if (best < 0)
             {
                 return;
+            }
+            if (_firstOfferAt == 0)
+            {
+                _firstOfferAt = _time.GetTimestamp();
             }
             session.OpenOffers.Add(best);
             _openOffers[best]++;
@@ -197,5 +208,14 @@ internal sealed partial class Swarm
                 session.LastQueued = _time.GetTimestamp();
             }
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(20, LogLevel.Information, "Every piece of {Digest} was sent once {Seconds:F2} s after the first offer; {Extra} piece uploads beyond one copy")]
+        public static partial void SentOnce(ILogger logger, Core.Digest digest, double seconds, long extra);
+
+        [LoggerMessage(21, LogLevel.Information, "Agent {Address} is alone in the swarm of {Digest}: it is offered the whole blob")]
+        public static partial void OfferedAll(ILogger logger, Core.Digest digest, string address);
     }
 }

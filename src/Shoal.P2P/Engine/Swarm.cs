@@ -25,6 +25,9 @@ internal sealed partial class Swarm
     private const long MinPipelineBytes = 2L * 1024 * 1024;
     private const long MaxPipelineBytes = 64L * 1024 * 1024;
 
+    /// <summary>The whole-blob hash follows the verified prefix in steps of this many bytes.</summary>
+    private const long PrefixHashStep = 4L * 1024 * 1024;
+
     /// <summary>Seconds of data kept requested from a peer: a generous bandwidth-delay product for LAN and WAN links.</summary>
     private const double PipelineSeconds = 0.25;
 
@@ -54,6 +57,14 @@ internal sealed partial class Swarm
     private long _lastStateSave;
     private long _lastActivity;
     private long _lastRateSample;
+    private long _startedAt;
+    private long _fromOrigins;
+    private long _fromAgents;
+    private int _peersSeen;
+    private FileVerifier? _verifier;
+    private Task _prefixHashing = Task.CompletedTask;
+    private int _contiguous;
+    private long _prefixQueued;
     private bool _stopping;
 
     public Swarm(PeerEngine engine, MetaInfo info, string? @namespace, BlobFile file, PartialStore? partials, BlobStore? store)
@@ -95,7 +106,7 @@ internal sealed partial class Swarm
             RequestTimeout = _engine.Options.PieceRequestTimeout ?? PiecePickerOptions.RequestTimeoutFor(Math.Max(1, Info.PieceLength)),
         };
         _picker = new PiecePicker(Info.PieceCount, new Random(), _time, options, File.Snapshot());
-        _lastActivity = _lastRateSample = _time.GetTimestamp();
+        _lastActivity = _lastRateSample = _startedAt = _time.GetTimestamp();
         _tick = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.Tick.Instance), this, TickInterval, TickInterval);
         if (_engine.Announcer is not null)
         {
@@ -241,6 +252,7 @@ internal sealed partial class Swarm
             }
         }
         session.Peer = _picker.AddPeer(remote.IsOrigin, session);
+        _peersSeen++;
         _picker.PeerHasBitfield(session.Peer, pieces);
         if (File.IsComplete && session.Peer.IsComplete)
         {
@@ -279,6 +291,7 @@ internal sealed partial class Swarm
             return;
         }
         File.MarkVerified(index);
+        AdvancePrefixHash();
         _losers.Clear();
         _picker.MarkHave(index, peer, _losers);
         foreach (var loser in _losers)
@@ -296,7 +309,9 @@ internal sealed partial class Swarm
             foreach (var other in _sessions)
             {
                 other.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
+                CountReceived(other);
             }
+            Log.Downloaded(_logger, Info.Digest, Info.Length, _time.GetElapsedTime(_startedAt).TotalSeconds, _fromOrigins, _fromAgents, _peersSeen);
             StartCommit();
             StartAnnounce();
             return;
@@ -438,12 +453,30 @@ internal sealed partial class Swarm
         _committing = true;
         var path = _partials!.DataPath(Info.Digest);
         var download = Download!;
+        var (verifier, hashing) = (_verifier, _prefixHashing);
+        _verifier = null;
         _ = Task.Run(async () =>
         {
             try
             {
-                // The store hashes the whole file again: the blob's digest is checked before it is visible.
-                var result = await _store.CommitFileAsync(path, Info.Digest, CancellationToken.None);
+                // Every piece is verified; the whole digest is checked once more over the file (mostly
+                // done already, following the verified prefix). From then on readers may have the last
+                // byte, while the store makes the blob durable and visible.
+                VerifiedFile verified;
+                if (verifier is null)
+                {
+                    verified = await BlobStore.VerifyFileAsync(path, Info, CancellationToken.None);
+                }
+                else
+                {
+                    using (verifier)
+                    {
+                        await hashing;
+                        verified = await verifier.VerifyAsync(Info, CancellationToken.None);
+                    }
+                }
+                download.Verified();
+                var result = await _store.PublishAsync(verified, CancellationToken.None);
                 download.Complete(result);
                 Post(new SwarmEvent.Committed(null));
             }
@@ -452,6 +485,35 @@ internal sealed partial class Swarm
                 download.Fail(ex);
                 Post(new SwarmEvent.Committed(ex));
             }
+        });
+    }
+
+    /// <summary>
+    /// Lets the whole-blob hash follow the contiguous verified prefix (on a background task, one step
+    /// at a time), so the final digest check at completion only reads the last few pieces.
+    /// </summary>
+    private void AdvancePrefixHash()
+    {
+        if (_partials is null || _store is null || _committing || _committed)
+        {
+            return;
+        }
+        while (_contiguous < Info.PieceCount && File.HasPiece(_contiguous))
+        {
+            _contiguous++;
+        }
+        var end = _contiguous == Info.PieceCount ? Info.Length : Info.PieceOffset(_contiguous);
+        if (end - _prefixQueued < PrefixHashStep || _contiguous == Info.PieceCount)
+        {
+            return; // the last stretch is hashed by the commit itself
+        }
+        _verifier ??= new FileVerifier(_partials.DataPath(Info.Digest));
+        _prefixQueued = end;
+        var (verifier, previous) = (_verifier, _prefixHashing);
+        _prefixHashing = Task.Run(async () =>
+        {
+            await previous;
+            await verifier.AdvanceToAsync(end, CancellationToken.None);
         });
     }
 
@@ -617,6 +679,7 @@ internal sealed partial class Swarm
             return;
         }
         session.Active = false;
+        CountReceived(session);
         CloseAllOffers(session);
         if (session.Peer is { } peer)
         {
@@ -626,6 +689,22 @@ internal sealed partial class Swarm
         _addresses.Remove(session.Address);
         _engine.ReleaseConnection();
         _lastActivity = _time.GetTimestamp();
+    }
+
+    /// <summary>Adds what the session delivered so far to the download's per-source totals (once per byte).</summary>
+    private void CountReceived(PeerSession session)
+    {
+        var received = session.Received;
+        var delta = received - session.CountedBytes;
+        session.CountedBytes = received;
+        if (session.IsOrigin)
+        {
+            _fromOrigins += delta;
+        }
+        else
+        {
+            _fromAgents += delta;
+        }
     }
 
     private int AgentSessionCount()
@@ -671,6 +750,11 @@ internal sealed partial class Swarm
         {
             SaveState();
         }
+        if (_verifier is { } verifier)
+        {
+            _verifier = null;
+            _ = _prefixHashing.ContinueWith(t => { _ = t.Exception; verifier.Dispose(); }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         _engine.Remove(this);
         Download?.Fail(new OperationCanceledException("the download stopped before it completed"));
         Download?.Pulse();
@@ -697,6 +781,9 @@ internal sealed partial class Swarm
 
         [LoggerMessage(5, LogLevel.Warning, "Could not save the download state of {Digest}: {Reason}")]
         public static partial void StateNotSaved(ILogger logger, Core.Digest digest, string reason);
+
+        [LoggerMessage(7, LogLevel.Information, "Downloaded {Digest} ({Length} bytes) in {Seconds:F2} s: {FromOrigins} bytes from origins, {FromAgents} from agents, {Peers} peers")]
+        public static partial void Downloaded(ILogger logger, Core.Digest digest, long length, double seconds, long fromOrigins, long fromAgents, int peers);
 
         [LoggerMessage(6, LogLevel.Error, "The swarm loop of {Digest} failed")]
         public static partial void LoopFailed(ILogger logger, Core.Digest digest, Exception exception);
