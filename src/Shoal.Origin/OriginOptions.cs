@@ -34,7 +34,9 @@ public sealed class OriginOptions
     /// <summary>
     /// Shorthand for one catch-all rule (<c>namespace: ".*"</c>) of <see cref="Backends"/>: the
     /// store of record behind the cache. When <see cref="Backends"/> is set too, this rule is
-    /// appended after its rules (the fallback for namespaces no rule matches). Default none.
+    /// appended after its rules (the fallback for namespaces no rule matches). Its write mode is
+    /// the default of its layout (<see cref="OriginBackendRouteOptions.WriteThrough"/>); write the
+    /// rule in <see cref="Backends"/> to choose another. Default none.
     /// </summary>
     public BackendOptions? Backend { get; set; }
 
@@ -43,9 +45,11 @@ public sealed class OriginOptions
     /// expression matches the whole request namespace (the <c>namespace</c> query parameter; no
     /// namespace matches as the empty string) picks the backend that misses are fetched from and
     /// uploads written back to. A namespace no rule matches has no backend: its blobs live in the
-    /// local cache only (and count as persisted). Default empty.
+    /// local cache only (and count as persisted). Each rule also sets whether uploads are written
+    /// through to its backend or written back after the acknowledgement
+    /// (<see cref="OriginBackendRouteOptions.WriteThrough"/>). Default empty.
     /// </summary>
-    public List<BackendRouteOptions> Backends { get; set; } = [];
+    public List<OriginBackendRouteOptions> Backends { get; set; } = [];
 
     /// <summary>How uploads are written back to their backend and copied to the other owners.</summary>
     [Required]
@@ -81,12 +85,12 @@ public sealed class OriginOptions
     public TlsClientOptions? ClientTls { get; set; }
 
     /// <summary>The effective routing rules: <see cref="Backends"/>, then <see cref="Backend"/> as a catch-all.</summary>
-    internal IReadOnlyList<BackendRouteOptions> EffectiveBackends()
+    internal IReadOnlyList<OriginBackendRouteOptions> EffectiveBackends()
     {
-        var routes = new List<BackendRouteOptions>(Backends);
+        var routes = new List<OriginBackendRouteOptions>(Backends);
         if (Backend is { } backend)
         {
-            routes.Add(new BackendRouteOptions { Namespace = ".*", Backend = backend });
+            routes.Add(new OriginBackendRouteOptions { Namespace = ".*", Backend = backend });
         }
         return routes;
     }

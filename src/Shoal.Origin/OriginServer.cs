@@ -36,7 +36,7 @@ public static class OriginServer
         services.AddSingleton<BlobLeases>();
         services.AddSingleton<ClusterMembership>();
         services.AddHostedService<ClusterMonitor>();
-        services.AddSingleton(_ => BackendRouter.Create(options.EffectiveBackends()));
+        services.AddSingleton(_ => BackendRouter.Create(options.EffectiveBackends(), writeThrough: r => r is OriginBackendRouteOptions { IsWriteThrough: true }));
         services.AddSingleton(sp =>
         {
             var queue = new WriteBackQueue(dataDir, sp.GetRequiredService<TimeProvider>());

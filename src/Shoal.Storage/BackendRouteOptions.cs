@@ -13,8 +13,9 @@ namespace Shoal.Storage;
 ///   - namespace: ".*"
 ///     backend: { type: filesystem, root: /var/lib/shoal/backend }
 /// </code>
+/// A component may extend the rule with its own keys (the origin's write mode).
 /// </summary>
-public sealed class BackendRouteOptions : IValidatableObject
+public class BackendRouteOptions : IValidatableObject
 {
     /// <summary>A .NET regular expression that must match the whole namespace. Default <c>.*</c> (everything).</summary>
     [Required]

@@ -5,9 +5,16 @@ namespace Shoal.Storage;
 /// <summary>Picks the backend of a namespace by ordered regular-expression rules.</summary>
 public sealed class BackendRouter
 {
-    private readonly (Regex Pattern, IBlobBackend Backend)[] _routes;
+    private readonly (Regex Pattern, IBlobBackend Backend, bool WriteThrough)[] _routes;
 
+    /// <summary>Rules without write-through (see <see cref="IsWriteThrough"/>).</summary>
     public BackendRouter(IEnumerable<(Regex Pattern, IBlobBackend Backend)> routes)
+        : this(routes.Select(r => (r.Pattern, r.Backend, false)))
+    {
+    }
+
+    /// <summary>Rules, each with whether uploads of its namespaces are written through (see <see cref="IsWriteThrough"/>).</summary>
+    public BackendRouter(IEnumerable<(Regex Pattern, IBlobBackend Backend, bool WriteThrough)> routes)
     {
         _routes = routes.ToArray();
     }
@@ -18,11 +25,36 @@ public sealed class BackendRouter
     /// <summary>Every distinct configured backend (e.g. for readiness checks).</summary>
     public IEnumerable<IBlobBackend> Backends => _routes.Select(r => r.Backend).Distinct();
 
-    /// <summary>Builds a router from configured rules, creating each backend with <paramref name="factory"/>.</summary>
-    public static BackendRouter Create(IEnumerable<BackendRouteOptions> routes, Func<BackendOptions, IBlobBackend>? factory = null)
+    /// <summary>
+    /// Builds a router from configured rules, creating each backend with <paramref name="factory"/>;
+    /// <paramref name="writeThrough"/> tells which rules write uploads through (default none).
+    /// </summary>
+    public static BackendRouter Create(IEnumerable<BackendRouteOptions> routes, Func<BackendOptions, IBlobBackend>? factory = null,
+        Func<BackendRouteOptions, bool>? writeThrough = null)
     {
         factory ??= BackendFactory.Create;
-        return new BackendRouter(routes.Select(r => (Compile(r.Namespace), factory(r.Backend ?? throw new ArgumentException("route without a backend", nameof(routes))))));
+        return new BackendRouter(routes.Select(r => (
+            Compile(r.Namespace),
+            factory(r.Backend ?? throw new ArgumentException("route without a backend", nameof(routes))),
+            writeThrough?.Invoke(r) == true)));
+    }
+
+    /// <summary>
+    /// True when the first rule matching namespace <paramref name="ns"/> writes through: its owner
+    /// acknowledges an upload only once the blob is in the backend (instead of queueing the write).
+    /// False when no rule matches.
+    /// </summary>
+    public bool IsWriteThrough(string? ns)
+    {
+        var value = ns ?? string.Empty;
+        foreach (var (pattern, _, writeThrough) in _routes)
+        {
+            if (pattern.IsMatch(value))
+            {
+                return writeThrough;
+            }
+        }
+        return false;
     }
 
     /// <summary>
@@ -32,7 +64,7 @@ public sealed class BackendRouter
     public IBlobBackend? Resolve(string? ns)
     {
         var value = ns ?? string.Empty;
-        foreach (var (pattern, backend) in _routes)
+        foreach (var (pattern, backend, _) in _routes)
         {
             if (pattern.IsMatch(value))
             {
@@ -49,7 +81,7 @@ public sealed class BackendRouter
     public IBlobBackend? Match(string? ns)
     {
         var value = ns ?? string.Empty;
-        foreach (var (pattern, backend) in _routes)
+        foreach (var (pattern, backend, _) in _routes)
         {
             if (pattern.IsMatch(value))
             {

@@ -33,12 +33,55 @@ public sealed class OptionsTests
     {
         var team = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/a" };
         var rest = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/b" };
-        var options = new OriginOptions { Backends = [new BackendRouteOptions { Namespace = "team/.*", Backend = team }], Backend = rest };
+        var options = new OriginOptions { Backends = [new OriginBackendRouteOptions { Namespace = "team/.*", Backend = team }], Backend = rest };
 
         var routes = options.EffectiveBackends();
 
         Assert.Equal(["team/.*", ".*"], routes.Select(r => r.Namespace));
         Assert.Same(rest, routes[1].Backend);
+    }
+
+    [Theory]
+    [InlineData("distribution", null, true)]
+    [InlineData("shoal", null, false)]
+    [InlineData("distribution", false, false)]
+    [InlineData("shoal", true, true)]
+    public void WriteThrough_DefaultsByLayout_ExplicitValueWins(string layout, bool? writeThrough, bool expected)
+    {
+        var route = new OriginBackendRouteOptions
+        {
+            Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/a", Layout = layout },
+            WriteThrough = writeThrough,
+        };
+        Assert.Equal(expected, route.IsWriteThrough);
+    }
+
+    [Fact]
+    public void Bind_YamlRules_WriteThroughPerRuleAndShorthandByLayout()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "shoal-origin-" + Guid.NewGuid().ToString("N") + ".yaml");
+        File.WriteAllText(file, """
+            origin:
+              dataDir: /unused
+              backends:
+                - namespace: "fast/.*"
+                  backend: { type: filesystem, root: /a }
+                  writeThrough: true
+                - namespace: "shared/.*"
+                  backend: { type: filesystem, root: /b, layout: distribution }
+                  writeThrough: false
+              backend: { type: filesystem, root: /c, layout: distribution }
+            """);
+        try
+        {
+            var options = ShoalConfiguration.Bind<OriginOptions>(ShoalConfiguration.Load(file, []), OriginOptions.ConfigSection);
+
+            Assert.Equal([true, false, true], options.EffectiveBackends().Select(r => r.IsWriteThrough));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
@@ -47,7 +90,7 @@ public sealed class OptionsTests
         var options = new OriginOptions
         {
             DataDir = "/unused",
-            Backends = [new BackendRouteOptions { Namespace = "(unclosed", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/a" } }],
+            Backends = [new OriginBackendRouteOptions { Namespace = "(unclosed", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/a" } }],
             Eviction = new OriginEvictionOptions { HighWatermark = 0.5, LowWatermark = 0.7 },
             WriteBack = new OriginWriteBackOptions { RetryMinDelay = TimeSpan.FromMinutes(10), RetryMaxDelay = TimeSpan.FromMinutes(1) },
             Cluster = new OriginClusterOptions { Origins = ["http://a:15002"], Dns = new OriginDnsOptions { Name = "origins", Scheme = "ftp" } },

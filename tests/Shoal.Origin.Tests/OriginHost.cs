@@ -46,9 +46,9 @@ internal sealed class OriginHost : IAsyncDisposable
     /// <summary>True once the blob is cached and written back (or needs no write-back).</summary>
     public bool IsPersisted(Digest digest) => Store.Stat(digest)?.Metadata.Persisted == true;
 
-    /// <summary>Routes every namespace to <paramref name="backend"/> (replacing what the options configure).</summary>
-    public static void UseBackend(WebApplicationBuilder builder, Shoal.Storage.IBlobBackend backend)
-        => builder.Services.AddSingleton(new Shoal.Storage.BackendRouter([(new System.Text.RegularExpressions.Regex(".*"), backend)]));
+    /// <summary>Routes every namespace to <paramref name="backend"/> (replacing what the options configure), written back or written through.</summary>
+    public static void UseBackend(WebApplicationBuilder builder, Shoal.Storage.IBlobBackend backend, bool writeThrough = false)
+        => builder.Services.AddSingleton(new Shoal.Storage.BackendRouter([(new System.Text.RegularExpressions.Regex(".*"), backend, writeThrough)]));
 
     /// <summary>Fast retries, for tests that make write-backs fail.</summary>
     public static void FastRetries(OriginOptions options)

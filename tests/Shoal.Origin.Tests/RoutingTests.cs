@@ -22,7 +22,7 @@ public sealed class RoutingTests : IDisposable
         {
             o.Backends =
             [
-                new BackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
+                new OriginBackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
             ];
             o.Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = DefaultRoot }; // appended as the catch-all
         });
@@ -46,8 +46,8 @@ public sealed class RoutingTests : IDisposable
     {
         await using var origin = await OriginHost.StartAsync(o => o.Backends =
         [
-            new BackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
-            new BackendRouteOptions { Namespace = ".*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = DefaultRoot } },
+            new OriginBackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
+            new OriginBackendRouteOptions { Namespace = ".*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = DefaultRoot } },
         ]);
         var (digest, data) = OriginHost.RandomBlob(500);
         await new FileSystemBackend(TeamRoot).UploadAsync(BackendNames.ForBlob(digest), new MemoryStream(data), data.Length, CancellationToken.None);
@@ -62,7 +62,7 @@ public sealed class RoutingTests : IDisposable
     {
         await using var origin = await OriginHost.StartAsync(o => o.Backends =
         [
-            new BackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
+            new OriginBackendRouteOptions { Namespace = "team-a/.*", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = TeamRoot } },
         ]);
         var (digest, data) = OriginHost.RandomBlob(300);
 

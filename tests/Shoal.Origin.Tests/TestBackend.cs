@@ -8,6 +8,7 @@ internal sealed class TestBackend : IBlobBackend
     private int _reads;
     private int _uploads;
     private int _stats;
+    private int _uploadsStarted;
 
     public TestBackend(string root) => Inner = new FileSystemBackend(root);
 
@@ -36,6 +37,12 @@ internal sealed class TestBackend : IBlobBackend
 
     /// <summary>When set, uploads throw it.</summary>
     public Exception? UploadFailure { get; set; }
+
+    /// <summary>When set, uploads wait for it before storing the object.</summary>
+    public TaskCompletionSource? UploadGate { get; set; }
+
+    /// <summary>How many uploads began (reached the backend, whatever their outcome).</summary>
+    public int UploadsStarted => Volatile.Read(ref _uploadsStarted);
 
     public Task<BackendObject?> StatAsync(string name, CancellationToken cancellationToken)
     {
@@ -105,6 +112,11 @@ internal sealed class TestBackend : IBlobBackend
 
     public async Task UploadAsync(string name, Stream content, long length, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _uploadsStarted);
+        if (UploadGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
         if (UploadFailure is { } failure)
         {
             throw failure;

@@ -63,7 +63,8 @@ internal sealed class ProxyCluster : IAsyncDisposable
             : [];
     }
 
-    public static async Task<ProxyCluster> StartAsync(Action<ProxyOptions>? configureOptions = null, Action<WebApplicationBuilder>? configureProxy = null)
+    public static async Task<ProxyCluster> StartAsync(Action<ProxyOptions>? configureOptions = null, Action<WebApplicationBuilder>? configureProxy = null,
+        Action<OriginOptions>? configureOrigin = null)
     {
         var dir = new TempDirectory("shoal-proxy");
         var started = new List<WebApplication>();
@@ -77,6 +78,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
 
             var originOptions = new OriginOptions { DataDir = Path.Combine(dir.Path, "origin") };
             originOptions.Listen.Port = 0;
+            configureOrigin?.Invoke(originOptions);
             var origin = OriginServer.Build(originOptions, Quiet);
             await origin.StartAsync();
             started.Add(origin);

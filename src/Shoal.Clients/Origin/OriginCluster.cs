@@ -70,7 +70,10 @@ public sealed class OriginCluster
                 last = ex;
             }
         }
-        throw new ServiceException("no owner of " + digest + " is reachable", last!);
+        // An owner that answered (e.g. 503: its backend refused a write-through) says why; keep that reason.
+        throw new ServiceException(last is ServiceException { Detail.Length: > 0 } answered
+            ? $"no owner of {digest} stored it; the last said: {answered.Message}"
+            : $"no owner of {digest} is reachable", last!);
     }
 
     private async Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken)

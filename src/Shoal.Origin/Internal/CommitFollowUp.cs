@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Shoal.Core;
 using Shoal.Core.Store;
 using Shoal.Storage;
 
@@ -8,7 +9,10 @@ namespace Shoal.Origin.Internal;
 /// <summary>
 /// What happens between committing an upload to the cache and acknowledging it: durably enqueue
 /// its write-back to the namespace's backend and its copies to the other owners. The tasks run
-/// after the acknowledgement (<see cref="WriteBackWorker"/>).
+/// after the acknowledgement (<see cref="WriteBackWorker"/>), except the write-back of a namespace
+/// whose rule writes through (<see cref="BackendRouter.IsWriteThrough"/>): that one runs inline,
+/// and the upload is acknowledged only once the blob is in the backend. Its queued task is then
+/// the recovery of an attempt that failed or was cut short by a crash; it is dropped on success.
 /// </summary>
 internal sealed class CommitFollowUp
 {
@@ -42,6 +46,7 @@ internal sealed class CommitFollowUp
         Log.Committed(_logger, commit.Digest, commit.Size, commit.Created);
         var digest = commit.Digest;
         var tasks = new List<NewTask>();
+        var writeThrough = false;
         if (_store.Stat(digest) is { Metadata.Persisted: false })
         {
             if (_router.Resolve(ns) is null)
@@ -52,6 +57,7 @@ internal sealed class CommitFollowUp
             else
             {
                 tasks.Add(new NewTask(WriteBackKinds.WriteBack, digest, ns));
+                writeThrough = _router.IsWriteThrough(ns);
             }
         }
         if (replicate)
@@ -71,6 +77,39 @@ internal sealed class CommitFollowUp
         if (tasks.Count > 0)
         {
             _worker.Wake();
+        }
+        return writeThrough ? await WriteThroughAsync(digest, ns, cancellationToken) : null;
+    }
+
+    /// <summary>Writes the blob to its backend now (the write-back task's own code); null once it is there, else the 503 to answer.</summary>
+    private async Task<IResult?> WriteThroughAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _worker.WriteBackAsync(digest, ns, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not acknowledged: the blob stays cached but unpersisted (never evicted), its queued
+            // write-back retries it, and the client's retry writes it through again.
+            _metrics.WriteBacks.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+            Log.WriteThroughFailed(_logger, digest, ex);
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "backend write failed",
+                $"{digest} could not be written through to its backend, so the upload is not acknowledged: {ex.Message}");
+        }
+        if (_store.Stat(digest) is not { Metadata.Persisted: true })
+        {
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "backend write failed",
+                $"{digest} left the cache before it was written through to its backend; upload it again");
+        }
+        try
+        {
+            await _queue.RemoveAsync(WriteBackKinds.WriteBack, digest, string.Empty, CancellationToken.None);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // Harmless: the worker finds the blob persisted and drops the task.
+            Log.QueueFailed(_logger, ex);
         }
         return null;
     }

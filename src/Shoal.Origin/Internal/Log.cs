@@ -33,6 +33,8 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Information, "Committed {Digest} ({Size} bytes, new: {Created})")]
     public static partial void Committed(ILogger logger, Digest digest, long size, bool created);
 
+    [LoggerMessage(10, LogLevel.Warning, "Writing {Digest} through to the backend failed; the upload is refused (the write-back stays queued)")]
+    public static partial void WriteThroughFailed(ILogger logger, Digest digest, Exception exception);
 
 
     [LoggerMessage(12, LogLevel.Warning, "Upload of {Digest} refused: {Reason}")]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shoal.Core;
@@ -11,7 +12,8 @@ namespace Shoal.Origin.Internal;
 /// (then marks them persisted) and copies them to other origins. A failed task is retried with
 /// exponential back-off (from <see cref="OriginWriteBackOptions.RetryMinDelay"/>, doubling, capped
 /// at <see cref="OriginWriteBackOptions.RetryMaxDelay"/>, with jitter) until it succeeds; tasks
-/// left in the queue by a previous process resume at start.
+/// left in the queue by a previous process resume at start. <see cref="WriteBackAsync"/> is also
+/// what a write-through upload runs inline before it is acknowledged.
 /// </summary>
 internal sealed class WriteBackWorker : BackgroundService
 {
@@ -27,6 +29,7 @@ internal sealed class WriteBackWorker : BackgroundService
     private readonly object _signalLock = new();
     private static readonly TimeSpan MaxIdle = TimeSpan.FromMinutes(1);
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<(Digest Digest, string Namespace), Task> _writing = new();
 
     public WriteBackWorker(WriteBackQueue queue, BlobStore store, BackendRouter router, ClusterMembership membership, BlobLeases leases,
         OriginMetrics metrics, OriginOptions options, TimeProvider time, ILogger<WriteBackWorker> logger)
@@ -132,7 +135,7 @@ internal sealed class WriteBackWorker : BackgroundService
             }
             else
             {
-                await WriteBackAsync(digest, task, stoppingToken);
+                await WriteBackAsync(digest, task.Namespace, stoppingToken);
             }
             await _queue.CompleteAsync(task.Id, CancellationToken.None);
         }
@@ -163,7 +166,38 @@ internal sealed class WriteBackWorker : BackgroundService
         }
     }
 
-    private async Task WriteBackAsync(Digest digest, QueuedTask task, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the cached blob to the backend of namespace <paramref name="ns"/> (unless it is there
+    /// already) and marks it persisted: the one code path of a queued write-back task and of a
+    /// write-through upload. A call while another for the same blob and namespace is under way
+    /// shares that attempt and its outcome. Throws when the backend does not take the blob.
+    /// </summary>
+    internal async Task WriteBackAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    {
+        var key = (digest, ns ?? string.Empty);
+        var attempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var current = _writing.GetOrAdd(key, attempt.Task);
+        if (current != attempt.Task)
+        {
+            await current.WaitAsync(cancellationToken);
+            return;
+        }
+        try
+        {
+            await WriteBackOnceAsync(digest, ns, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            _writing.TryRemove(new KeyValuePair<(Digest, string), Task>(key, attempt.Task));
+            attempt.SetException(ex);
+            _ = attempt.Task.Exception; // observed: whoever shared the attempt rethrows it
+            throw;
+        }
+        _writing.TryRemove(new KeyValuePair<(Digest, string), Task>(key, attempt.Task));
+        attempt.SetResult();
+    }
+
+    private async Task WriteBackOnceAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {
         var info = _store.Stat(digest);
         if (info is null)
@@ -175,7 +209,7 @@ internal sealed class WriteBackWorker : BackgroundService
         {
             return;
         }
-        var backend = _router.Resolve(task.Namespace);
+        var backend = _router.Resolve(ns);
         if (backend is not null)
         {
             using var lease = _leases.Acquire(digest);
