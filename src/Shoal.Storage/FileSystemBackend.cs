@@ -123,9 +123,20 @@ public sealed class FileSystemBackend : IBlobBackend
             }
             cancellationToken.ThrowIfCancellationRequested();
             var directory = Path.GetDirectoryName(path)!;
-            Directory.CreateDirectory(directory);
-            // The rename is the moment of visibility; the bytes are already on disk.
-            File.Move(temp, path, overwrite: true);
+            for (var attempt = 1; ; attempt++)
+            {
+                Directory.CreateDirectory(directory);
+                try
+                {
+                    // The rename is the moment of visibility; the bytes are already on disk.
+                    File.Move(temp, path, overwrite: true);
+                    break;
+                }
+                catch (DirectoryNotFoundException) when (attempt < 10)
+                {
+                    // A delete of the directory's last object pruned it between the two calls; again.
+                }
+            }
             DurableFile.SyncDirectory(directory);
         }
         catch
@@ -174,7 +185,33 @@ public sealed class FileSystemBackend : IBlobBackend
         }
         File.Delete(path);
         DurableFile.SyncDirectory(Path.GetDirectoryName(path)!);
+        PruneEmptyDirectories(Path.GetDirectoryName(path)!);
         return Task.FromResult(true);
+    }
+
+    /// <summary>
+    /// Removes <paramref name="directory"/> and its parents up to the root while they are empty: an
+    /// object store has no directories, and a registry sharing this storage reads an empty directory
+    /// as an entry (a deleted tag's directory would still be listed as a tag).
+    /// </summary>
+    private void PruneEmptyDirectories(string directory)
+    {
+        while (directory.Length > Root.Length && directory.StartsWith(Root, StringComparison.Ordinal))
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: false);
+            }
+            catch (IOException)
+            {
+                return; // not empty (or already gone): its parents are not empty either
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return;
+            }
+            directory = Path.GetDirectoryName(directory)!;
+        }
     }
 
     /// <summary>

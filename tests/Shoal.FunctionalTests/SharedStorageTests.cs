@@ -100,6 +100,16 @@ public sealed class SharedStorageTests : IAsyncLifetime
         Assert.Equal(toShoal.Manifest.Digest, OciLayoutReader.Resolve(viaRegistry, "v2").Digest);
         AssertSameBlobs(source, toShoal.BlobDigests, viaRegistry);
         Assert.Equal(["docker", "multi", "v1", "v2"], (await Registry.GetTagsAsync(_registry.Url, "shared/app")).Order(StringComparer.Ordinal));
+
+        // 3. A tag deleted through Shoal is gone for the registry too (no empty tag directory left for
+        //    it to list), and the other tags are untouched.
+        using (var http = new HttpClient())
+        {
+            using var deleted = await http.DeleteAsync(new Uri(_cluster.Proxy.Url, "/v2/shared/app/manifests/v2"));
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, deleted.StatusCode);
+        }
+        Assert.Equal(["docker", "multi", "v1"], (await Registry.GetTagsAsync(_registry.Url, "shared/app")).Order(StringComparer.Ordinal));
+        Assert.Equal(["docker", "multi", "v1"], (await Registry.GetTagsAsync(_cluster.Proxy.Url, "shared/app")).Order(StringComparer.Ordinal));
     }
 
     private static void AssertSameBlobs(string source, IEnumerable<string> digests, string pulled)

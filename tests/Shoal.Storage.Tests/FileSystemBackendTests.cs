@@ -111,6 +111,45 @@ public sealed class FileSystemBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task DeleteAsync_LastObjectOfADirectory_PrunesEmptyDirectoriesUpToTheFirstNonEmptyOne()
+    {
+        await _backend.UploadAsync("r/_manifests/tags/v1/current/link", new MemoryStream([1]), 1, _ct);
+        await _backend.UploadAsync("r/_manifests/tags/v1/index/sha256/ab/link", new MemoryStream([1]), 1, _ct);
+        await _backend.UploadAsync("r/_manifests/tags/v2/current/link", new MemoryStream([2]), 1, _ct);
+        var tags = Path.Combine(_backend.Root, "r", "_manifests", "tags");
+
+        Assert.True(await _backend.DeleteAsync("r/_manifests/tags/v1/current/link", _ct));
+        Assert.False(Directory.Exists(Path.Combine(tags, "v1", "current")));
+        Assert.True(Directory.Exists(Path.Combine(tags, "v1", "index", "sha256", "ab")));
+
+        Assert.True(await _backend.DeleteAsync("r/_manifests/tags/v1/index/sha256/ab/link", _ct));
+        // A registry lists the directories under tags/ as tags: v1 must be gone, v2 untouched.
+        Assert.Equal(["v2"], Directory.GetDirectories(tags).Select(Path.GetFileName));
+
+        Assert.True(await _backend.DeleteAsync("r/_manifests/tags/v2/current/link", _ct));
+        Assert.False(Directory.Exists(Path.Combine(_backend.Root, "r")));
+        Assert.True(Directory.Exists(_backend.Root));
+        Assert.True(Directory.Exists(Path.Combine(_backend.Root, FileSystemBackend.TempDirectoryName)));
+
+        // Writing into a pruned directory creates it again.
+        await _backend.UploadAsync("r/_manifests/tags/v1/current/link", new MemoryStream([3]), 1, _ct);
+        Assert.Equal([3], await ReadAllAsync("r/_manifests/tags/v1/current/link", 0, null));
+    }
+
+    [Fact]
+    public async Task DeleteAndUpload_InTheSameDirectoryConcurrently_NeverLoseAnUpload()
+    {
+        for (var round = 0; round < 50; round++)
+        {
+            await _backend.UploadAsync($"c/{round}/a", new MemoryStream([1]), 1, _ct);
+            var delete = Task.Run(() => _backend.DeleteAsync($"c/{round}/a", _ct));
+            var upload = Task.Run(() => _backend.UploadAsync($"c/{round}/b", new MemoryStream([2]), 1, _ct));
+            await Task.WhenAll(delete, upload);
+            Assert.Equal([2], await ReadAllAsync($"c/{round}/b", 0, null));
+        }
+    }
+
+    [Fact]
     public async Task ListAsync_SmallPages_ReturnAllNamesInOrdinalOrderOnce()
     {
         // '-' and '.' sort before '/', which sorts before digits: a per-directory walk must still give the global order.
