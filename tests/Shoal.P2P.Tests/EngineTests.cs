@@ -89,7 +89,149 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain(next.PieceIndex, offered);
     }
 
-    private static async Task<PeerConnection> GreetAsync(int port, MetaInfo info, CancellationToken token)
+    [Fact]
+    public async Task Seed_Origin_OffersLeastSentPiecesFirst_LowestIndexAmongEquals()
+    {
+        // 16 pieces of one block each. The origin's clock is fake and never moves: no agent is ever
+        // "alone" long enough to be offered the whole blob, so every offer is a choice.
+        var content = TestData.RandomBytes(16 * 64 * 1024, 9);
+        var info = TestData.MetaInfoFor(content, 64 * 1024);
+        Directory.CreateDirectory(_root);
+        var path = Path.Combine(_root, "seed");
+        await File.WriteAllBytesAsync(path, content);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path), TimeProvider = time });
+        seeder.Start();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var token = timeout.Token;
+        var port = seeder.LocalEndPoint!.Port;
+
+        // Nothing sent or offered yet: the first agent gets the front of the blob, in order.
+        await using var a = await GreetAsync(port, info, token);
+        Assert.Equal([0, 1, 2, 3], await ReadOffersAsync(a, 4, token));
+
+        // Pieces 0-3 are open offers now: the next agent gets the next ones.
+        await using var b = await GreetAsync(port, info, token);
+        Assert.Equal([4, 5, 6, 7], await ReadOffersAsync(b, 4, token));
+
+        // Piece 2 sent once: its offer closes and the least-sent piece with the lowest index replaces it.
+        await a.WriteAsync(new RequestMessage(2, 0, info.PieceSize(2)), token);
+        var piece = (await a.ReadMessageAsync(token))!.Value;
+        Assert.Equal(MessageType.Piece, piece.Type);
+        Assert.Equal(2, piece.PieceIndex);
+        Assert.Equal([8], await ReadOffersAsync(a, 1, token));
+
+        await using var c = await GreetAsync(port, info, token);
+        Assert.Equal([9, 10, 11, 12], await ReadOffersAsync(c, 4, token));
+
+        // Three pieces are left unoffered; then everything counts once (sent or offered) and the
+        // lowest index wins: 0 (offered to A), ahead of 2 (sent) and the rest.
+        await using var d = await GreetAsync(port, info, token);
+        Assert.Equal([13, 14, 15, 0], await ReadOffersAsync(d, 4, token));
+
+        // Pieces an agent has are never offered to it: E has 1 and 2, every piece but 0 counts once.
+        var has = new Bitfield(info.PieceCount);
+        has.Set(1);
+        has.Set(2);
+        await using var e = await GreetAsync(port, info, token, has);
+        Assert.Equal([3, 4, 5, 6], await ReadOffersAsync(e, 4, token));
+    }
+
+    private static async Task<List<int>> ReadOffersAsync(PeerConnection connection, int count, CancellationToken token)
+    {
+        var offers = new List<int>();
+        for (var i = 0; i < count; i++)
+        {
+            var message = (await connection.ReadMessageAsync(token))!.Value;
+            Assert.Equal(MessageType.HavePiece, message.Type);
+            offers.Add(message.PieceIndex);
+        }
+        return offers;
+    }
+
+    [Fact]
+    public async Task Download_ReaderStreamingIt_GetsTheWholeBlob_LastBytesOnlyOnceTheWholeDigestMatched()
+    {
+        // Larger than the step of the whole-blob hash that follows the verified prefix.
+        var content = RandomNumberGenerator.GetBytes(12 * 1024 * 1024 + 4321);
+        var (info, path) = await WriteBlobAsync(content);
+        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        seeder.Start();
+        var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
+        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        {
+            Store = store,
+            Partials = new PartialStore(Path.Combine(_root, "partial")),
+            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
+        });
+        leecher.Start();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var download = await leecher.DownloadAsync(info, "team/app", timeout.Token);
+        await using var stream = download.OpenRead(0, info.Length);
+        var received = new MemoryStream();
+        var buffer = new byte[100_000];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+        {
+            if (received.Length + read == info.Length)
+            {
+                Assert.True(download.WholeBlobVerified.IsCompletedSuccessfully, "the last bytes came before the whole digest was checked");
+            }
+            received.Write(buffer, 0, read);
+        }
+
+        Assert.Equal(content, received.ToArray());
+        var result = await download.Completion.WaitAsync(timeout.Token);
+        Assert.Equal(info.Digest, result.Digest);
+        Assert.True(store.Contains(info.Digest));
+    }
+
+    [Fact]
+    public async Task Download_PiecesVerifyButWholeDigestDoesNot_ReaderGetsAnErrorInsteadOfTheLastBytes()
+    {
+        // A metainfo whose piece hashes are those of the content but whose digest is not: every
+        // piece passes its check, only the whole-blob check can catch it.
+        var content = RandomNumberGenerator.GetBytes(6 * 256 * 1024 + 777);
+        var honest = TestData.MetaInfoFor(content, 256 * 1024);
+        var hashes = Enumerable.Range(0, honest.PieceCount).SelectMany(i => honest.PieceHash(i).ToArray()).ToArray();
+        var wrongDigest = Digest.Compute(RandomNumberGenerator.GetBytes(64));
+        var info = new MetaInfo(wrongDigest, content.Length, honest.PieceLength, hashes);
+        Directory.CreateDirectory(_root);
+        var path = Path.Combine(_root, "seed-lying");
+        await File.WriteAllBytesAsync(path, content);
+        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        seeder.Start();
+        var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
+        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        {
+            Store = store,
+            Partials = new PartialStore(Path.Combine(_root, "partial")),
+            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
+        });
+        leecher.Start();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var download = await leecher.DownloadAsync(info, null, timeout.Token);
+        // A reader of the blob's tail: its bytes are all verified pieces, but they end the blob.
+        var tailOffset = info.PieceOffset(info.PieceCount - 1);
+        await using var tail = download.OpenRead(tailOffset, info.Length - tailOffset);
+        var buffer = new byte[info.PieceLength];
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => tail.ReadAsync(buffer, timeout.Token).AsTask());
+
+        var mismatch = Assert.IsType<DigestMismatchException>(ex.InnerException);
+        Assert.Equal(wrongDigest, mismatch.Expected);
+        Assert.Equal(Digest.Compute(content), mismatch.Actual);
+        Assert.All(buffer, b => Assert.Equal(0, b));
+        await Assert.ThrowsAsync<DigestMismatchException>(() => download.WholeBlobVerified.WaitAsync(timeout.Token));
+        await Assert.ThrowsAsync<DigestMismatchException>(() => download.Completion.WaitAsync(timeout.Token));
+        Assert.Equal(info.PieceCount, download.VerifiedPieces);
+        Assert.False(store.Contains(wrongDigest));
+        Assert.False(store.Contains(Digest.Compute(content)));
+    }
+
+    private static async Task<PeerConnection> GreetAsync(int port, MetaInfo info, CancellationToken token, Bitfield? have = null)
     {
         var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         await socket.ConnectAsync(System.Net.IPAddress.Loopback, port, token);
@@ -98,7 +240,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         var hello = (await connection.ReadMessageAsync(token))!.Value;
         Assert.True(hello.Handshake.IsOrigin);
         connection.Reader.BindTo(info);
-        await connection.WriteAsync(new BitfieldMessage(new Bitfield(info.PieceCount)), token);
+        await connection.WriteAsync(new BitfieldMessage(have ?? new Bitfield(info.PieceCount)), token);
         var bitfield = (await connection.ReadMessageAsync(token))!.Value;
         Assert.Equal(MessageType.Bitfield, bitfield.Type);
         var bits = new Bitfield(info.PieceCount);
