@@ -103,6 +103,22 @@ public sealed class DownloadStreamTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ReaderBehind_DownloadFailedAndFileClosed_ThrowsIOExceptionWithTheCause()
+    {
+        await VerifyAllPiecesAsync();
+        await using var stream = _download.OpenRead(0, _info.Length);
+        Assert.Equal(1000, await stream.ReadAsync(new byte[1000]).AsTask().WaitAsync(Timeout));
+
+        // What a swarm does when its download fails: fail the download, then close its file.
+        var failure = new DigestMismatchException(_info.Digest, Digest.Compute("other"u8));
+        _download.Fail(failure);
+        _file.Dispose();
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => stream.ReadAsync(new byte[1000]).AsTask().WaitAsync(Timeout));
+        Assert.Same(failure, ex.InnerException);
+    }
+
+    [Fact]
     public async Task Complete_AlsoReleasesTheLastRead()
     {
         await VerifyAllPiecesAsync();

@@ -109,6 +109,13 @@ public static partial class DurableFile
         }
     }
 
+    /// <summary>Flushes a file's data and metadata to disk (a no-op cost when nothing is dirty).</summary>
+    public static void SyncFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        file.Flush(flushToDisk: true);
+    }
+
     /// <summary>Deletes a file, ignoring a file that is already gone.</summary>
     public static void TryDelete(string path)
     {

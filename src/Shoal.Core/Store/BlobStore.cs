@@ -307,6 +307,8 @@ public sealed class BlobStore
                 DurableFile.TryDelete(tempPath);
                 return new BlobCommitResult(digest, length, metaInfo, Created: false);
             }
+            // The bytes first: a download's pieces, or a fetched file, were written without a flush.
+            DurableFile.SyncFile(tempPath);
             var directory = BlobDirectory(digest);
             Directory.CreateDirectory(directory);
             var now = _time.GetUtcNow();

@@ -80,7 +80,16 @@ internal sealed class DownloadStream : Stream
                 throw new IOException($"{info.Digest} failed its digest check", ex);
             }
         }
-        var read = await RandomAccess.ReadAsync(_download.File.Handle, buffer[..count], _position, cancellationToken);
+        int read;
+        try
+        {
+            read = await RandomAccess.ReadAsync(_download.File.Handle, buffer[..count], _position, cancellationToken);
+        }
+        catch (ObjectDisposedException ex) when (_download.Completion.IsFaulted)
+        {
+            // A failed download closes its file under readers that were still behind.
+            throw new IOException($"the download of {info.Digest} failed", _download.Completion.Exception?.InnerException ?? ex);
+        }
         if (read == 0)
         {
             throw new EndOfStreamException($"{info.Digest} ended early at {_position}");

@@ -422,7 +422,12 @@ internal sealed partial class PeerSession
     /// <summary>Sends one requested block from the blob file (control messages buffered before it go out with it).</summary>
     private async ValueTask SendBlockAsync(PeerConnection connection, Outgoing block, CancellationToken token)
     {
-        await _engine.Egress.WaitAsync(block.Length, token);
+        if (!_engine.Egress.TryTake(block.Length))
+        {
+            // Throttled: the control messages buffered so far leave now, not after the wait.
+            await connection.FlushAsync(token);
+            await _engine.Egress.WaitAsync(block.Length, token);
+        }
         var info = _swarm.Info;
         await connection.WritePieceAsync(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length, token);
         _engine.Stats.Sent(block.Length);
