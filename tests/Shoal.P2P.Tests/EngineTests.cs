@@ -20,16 +20,9 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     {
         var content = RandomNumberGenerator.GetBytes(32 * 1024 * 1024);
         var (info, path) = await WriteBlobAsync(content);
-        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
-        seeder.Start();
+        await using var seeder = StartSeeder(info, path);
         var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
-        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
-        {
-            Store = store,
-            Partials = new PartialStore(Path.Combine(_root, "partial")),
-            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
-        });
-        leecher.Start();
+        await using var leecher = StartLeecher(seeder, store);
 
         var watch = Stopwatch.StartNew();
         var download = await leecher.DownloadAsync(info, "team/app", CancellationToken.None);
@@ -51,8 +44,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Directory.CreateDirectory(_root);
         var path = Path.Combine(_root, "seed");
         await File.WriteAllBytesAsync(path, content);
-        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
-        seeder.Start();
+        await using var seeder = StartSeeder(info, path);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var token = timeout.Token;
 
@@ -155,16 +147,9 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         // Larger than the step of the whole-blob hash that follows the verified prefix.
         var content = RandomNumberGenerator.GetBytes(12 * 1024 * 1024 + 4321);
         var (info, path) = await WriteBlobAsync(content);
-        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
-        seeder.Start();
+        await using var seeder = StartSeeder(info, path);
         var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
-        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
-        {
-            Store = store,
-            Partials = new PartialStore(Path.Combine(_root, "partial")),
-            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
-        });
-        leecher.Start();
+        await using var leecher = StartLeecher(seeder, store);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
         var download = await leecher.DownloadAsync(info, "team/app", timeout.Token);
@@ -200,16 +185,9 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Directory.CreateDirectory(_root);
         var path = Path.Combine(_root, "seed-lying");
         await File.WriteAllBytesAsync(path, content);
-        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
-        seeder.Start();
+        await using var seeder = StartSeeder(info, path);
         var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
-        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
-        {
-            Store = store,
-            Partials = new PartialStore(Path.Combine(_root, "partial")),
-            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
-        });
-        leecher.Start();
+        await using var leecher = StartLeecher(seeder, store);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
         var download = await leecher.DownloadAsync(info, null, timeout.Token);
@@ -254,15 +232,8 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     {
         var content = RandomNumberGenerator.GetBytes(1024 * 1024);
         var (info, path) = await WriteBlobAsync(content);
-        await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
-        seeder.Start();
-        await using var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
-        {
-            Store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") }),
-            Partials = new PartialStore(Path.Combine(_root, "partial")),
-            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
-        });
-        leecher.Start();
+        await using var seeder = StartSeeder(info, path);
+        await using var leecher = StartLeecher(seeder, new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") }));
 
         var first = leecher.DownloadAsync(info, null, CancellationToken.None);
         var second = leecher.DownloadAsync(info, null, CancellationToken.None);
@@ -322,6 +293,27 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         catch (DirectoryNotFoundException)
         {
         }
+    }
+
+    /// <summary>An origin engine seeding the file at <paramref name="path"/>, started.</summary>
+    private static PeerEngine StartSeeder(MetaInfo info, string path)
+    {
+        var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        seeder.Start();
+        return seeder;
+    }
+
+    /// <summary>An agent engine storing into <paramref name="store"/> whose only peer is <paramref name="seeder"/>, started.</summary>
+    private PeerEngine StartLeecher(PeerEngine seeder, BlobStore store)
+    {
+        var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        {
+            Store = store,
+            Partials = new PartialStore(Path.Combine(_root, "partial")),
+            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
+        });
+        leecher.Start();
+        return leecher;
     }
 
     private async Task<(MetaInfo Info, string Path)> WriteBlobAsync(byte[] content)
