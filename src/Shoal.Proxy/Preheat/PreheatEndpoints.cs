@@ -150,30 +150,13 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
     private PreheatRequest? ParseDragonfly(byte[] body, out Dictionary<string, string> headers, out string? error)
     {
         headers = new(StringComparer.OrdinalIgnoreCase);
-        JsonDocument document;
-        try
+        if (ParseJobBody(body, "preheat", out error) is not { } document)
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException ex)
-        {
-            error = "body is not valid JSON: " + ex.Message;
             return null;
         }
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                error = "body is not a JSON object";
-                return null;
-            }
-            var type = NotificationParser.String(root, "type");
-            if (type != "preheat")
-            {
-                error = $"type '{type}' is not supported: only 'preheat'";
-                return null;
-            }
             if (NotificationParser.Get(root, "args") is not { ValueKind: JsonValueKind.Object } args)
             {
                 error = "args is required";
@@ -222,6 +205,31 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
             error = null;
             return request;
         }
+    }
+
+    /// <summary>A Dragonfly job body: a JSON object whose <c>type</c> is <paramref name="type"/>; null (and why) otherwise.</summary>
+    private static JsonDocument? ParseJobBody(byte[] body, string type, out string? error)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException ex)
+        {
+            error = "body is not valid JSON: " + ex.Message;
+            return null;
+        }
+        var root = document.RootElement;
+        error = root.ValueKind != JsonValueKind.Object ? "body is not a JSON object"
+            : NotificationParser.String(root, "type") is var actual && actual != type ? $"type '{actual}' is not supported: only '{type}'"
+            : null;
+        if (error is not null)
+        {
+            document.Dispose();
+            return null;
+        }
+        return document;
     }
 
     /// <summary>Copies a JSON object of header names to string values into <paramref name="headers"/>, leaving out hop-by-hop and framing headers.</summary>
@@ -413,30 +421,13 @@ internal sealed class PreheatEndpoints(JobStore store, PreheatRunner runner, Ups
     private PreheatRequest? ParseLegacy(byte[] body, out Dictionary<string, string> headers, out string? error)
     {
         headers = new(StringComparer.OrdinalIgnoreCase);
-        JsonDocument document;
-        try
+        if (ParseJobBody(body, "image", out error) is not { } document)
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException ex)
-        {
-            error = "body is not valid JSON: " + ex.Message;
             return null;
         }
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                error = "body is not a JSON object";
-                return null;
-            }
-            var type = NotificationParser.String(root, "type");
-            if (type != "image")
-            {
-                error = $"type '{type}' is not supported: only 'image'";
-                return null;
-            }
             if (upstreams.Resolve(NotificationParser.String(root, "url"), out var urlError) is not { } request)
             {
                 error = "url: " + urlError;
