@@ -75,6 +75,26 @@ public sealed class BackendRouter
     }
 
     /// <summary>
+    /// Names the storage a blob of namespace <paramref name="ns"/> goes to, so that two namespaces
+    /// get the same key exactly when they share it: the configured backend (by its first rule's
+    /// position), and for a backend that binds namespaces (a registry: one repository each) the
+    /// namespace too. Null when no rule matches.
+    /// </summary>
+    public string? StorageKey(string? ns)
+    {
+        var value = ns ?? string.Empty;
+        foreach (var (pattern, backend, _) in _routes)
+        {
+            if (pattern.IsMatch(value))
+            {
+                var first = Array.FindIndex(_routes, r => ReferenceEquals(r.Backend, backend));
+                return backend is INamespaceBoundBackend ? $"backend-{first}:{value}" : $"backend-{first}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
     /// The configured backend of the first rule matching namespace <paramref name="ns"/>, not bound
     /// to it (e.g. to reach a <see cref="Registry.RegistryBackend"/>'s tags); null when no rule matches.
     /// </summary>

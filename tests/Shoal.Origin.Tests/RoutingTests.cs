@@ -1,5 +1,7 @@
 using Shoal.TestKit;
 using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Shoal.Storage;
 
 namespace Shoal.Origin.Tests;
@@ -39,6 +41,47 @@ public sealed class RoutingTests : IDisposable
         Assert.Null(await fallback.StatAsync(BackendNames.ForBlob(a), CancellationToken.None));
         Assert.NotNull(await fallback.StatAsync(BackendNames.ForBlob(b), CancellationToken.None));
         Assert.Null(await team.StatAsync(BackendNames.ForBlob(b), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Put_SameBlobToNamespacesOnTwoBackends_WrittenToBoth_AndNotEvictableUntilBothHaveIt()
+    {
+        var team = new TestBackend(TeamRoot);
+        var fallback = new TestBackend(DefaultRoot);
+        await using var origin = await OriginHost.StartAsync(OriginHost.FastRetries, b => b.Services.AddSingleton(new BackendRouter(
+        [
+            (new Regex("team-a/.*"), (IBlobBackend)team, false),
+            (new Regex(".*"), (IBlobBackend)fallback, false),
+        ])));
+        var (digest, data) = OriginHost.RandomBlob(3000);
+        var name = BackendNames.ForBlob(digest);
+
+        await origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, "team-a/app", replicate: true, CancellationToken.None);
+        await OriginHost.WaitUntilAsync(() => origin.IsPersisted(digest), "the first namespace's write-back");
+        Assert.NotNull(await team.Inner.StatAsync(name, CancellationToken.None));
+        Assert.Null(await fallback.Inner.StatAsync(name, CancellationToken.None));
+
+        // The same layer pushed to a namespace on the other backend, which is down for now: the blob
+        // counts as not persisted again (never evicted, never dropped) until that backend has it.
+        fallback.UploadFailure = new IOException("down");
+        await origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, "library/app", replicate: true, CancellationToken.None);
+        Assert.False(origin.IsPersisted(digest));
+        await OriginHost.WaitUntilAsync(() => fallback.UploadsStarted >= 2, "the second write-back is retried");
+        Assert.False(origin.IsPersisted(digest));
+        using (var refused = await origin.Http.DeleteAsync($"v1/blobs/{digest}"))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        }
+
+        fallback.UploadFailure = null;
+        await OriginHost.WaitUntilAsync(() => origin.IsPersisted(digest), "the second namespace's write-back");
+        Assert.Equal(data.Length, (await fallback.Inner.StatAsync(name, CancellationToken.None))?.Size);
+        Assert.Equal(1, team.Uploads);
+
+        // A third push to a namespace of the first backend finds the blob there: nothing to write.
+        await origin.Client.UploadAsync(digest, new MemoryStream(data), data.Length, "team-a/other", replicate: true, CancellationToken.None);
+        Assert.True(origin.IsPersisted(digest));
+        Assert.Equal(1, team.Uploads);
     }
 
     [Fact]

@@ -47,16 +47,24 @@ internal sealed class CommitFollowUp
         var digest = commit.Digest;
         var tasks = new List<NewTask>();
         var writeThrough = false;
-        if (_store.Stat(digest) is { Metadata.Persisted: false })
+        string? storage = null;
+        if (_store.Stat(digest) is { } info)
         {
-            if (_router.Resolve(ns) is null)
+            if (_router.Resolve(ns) is not { } backend)
             {
-                // No backend for this namespace: the cache is the store of record.
-                _store.UpdateFlags(digest, persisted: true);
+                // No backend for this namespace: the cache is the store of record (unless another
+                // namespace's write-back of the same blob is still queued).
+                if (!info.Metadata.Persisted)
+                {
+                    await _queue.FinishWriteBackAsync(digest, null, null, () => _worker.MarkPersisted(digest), cancellationToken);
+                }
             }
-            else
+            else if (!info.Metadata.Persisted || !await InBackendAsync(backend, digest, info.Size, cancellationToken))
             {
-                tasks.Add(new NewTask(WriteBackKinds.WriteBack, digest, ns));
+                // Persisted can mean "in another namespace's storage": a blob pushed to a namespace on
+                // a different backend is written there too.
+                storage = _router.StorageKey(ns)!;
+                tasks.Add(new NewTask(WriteBackKinds.WriteBack, digest, ns, storage));
                 writeThrough = _router.IsWriteThrough(ns);
             }
         }
@@ -66,11 +74,12 @@ internal sealed class CommitFollowUp
         }
         try
         {
-            await _queue.EnqueueAsync(tasks, cancellationToken);
+            // The blob stops counting as persisted (evictable) in the same step as its task is queued.
+            await _queue.EnqueueAsync(tasks, cancellationToken, storage is null ? null : () => _store.UpdateFlags(digest, persisted: false));
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
-            // The blob stays cached but unpersisted; the client's retry enqueues again.
+            // The blob stays cached; the client's retry enqueues again.
             Log.QueueFailed(_logger, ex);
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, "write-back queue unavailable", $"{digest} is cached but its write-back could not be queued: {ex.Message}");
         }
@@ -78,11 +87,24 @@ internal sealed class CommitFollowUp
         {
             _worker.Wake();
         }
-        return writeThrough ? await WriteThroughAsync(digest, ns, cancellationToken) : null;
+        return writeThrough ? await WriteThroughAsync(digest, ns, storage!, cancellationToken) : null;
+    }
+
+    /// <summary>Whether <paramref name="backend"/> holds the blob (a backend that cannot answer counts as not).</summary>
+    private static async Task<bool> InBackendAsync(IBlobBackend backend, Digest digest, long size, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await backend.StatAsync(BackendNames.ForBlob(digest), cancellationToken))?.Size == size;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Writes the blob to its backend now (the write-back task's own code); null once it is there, else the 503 to answer.</summary>
-    private async Task<IResult?> WriteThroughAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    private async Task<IResult?> WriteThroughAsync(Digest digest, string? ns, string storage, CancellationToken cancellationToken)
     {
         try
         {
@@ -97,18 +119,19 @@ internal sealed class CommitFollowUp
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, "backend write failed",
                 $"{digest} could not be written through to its backend, so the upload is not acknowledged: {ex.Message}");
         }
-        if (_store.Stat(digest) is not { Metadata.Persisted: true })
+        if (_store.Stat(digest) is null)
         {
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, "backend write failed",
                 $"{digest} left the cache before it was written through to its backend; upload it again");
         }
         try
         {
-            await _queue.RemoveAsync(WriteBackKinds.WriteBack, digest, string.Empty, CancellationToken.None);
+            // Its queued task is done; the blob is persisted unless another storage still awaits it.
+            await _queue.FinishWriteBackAsync(digest, null, storage, () => _worker.MarkPersisted(digest), CancellationToken.None);
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
-            // Harmless: the worker finds the blob persisted and drops the task.
+            // Harmless: the worker runs the task, finds the blob in the backend and finishes it.
             Log.QueueFailed(_logger, ex);
         }
         return null;

@@ -8,7 +8,11 @@ namespace Shoal.Origin.Internal;
 /// <summary>What a queued task does.</summary>
 internal static class WriteBackKinds
 {
-    /// <summary>Upload the cached blob to its namespace's backend, then mark it persisted.</summary>
+    /// <summary>
+    /// Upload the cached blob to its namespace's backend (<see cref="NewTask.Target"/> names that
+    /// storage, so a blob of namespaces on different backends has one task each); the blob is marked
+    /// persisted once no write-back of it is left.
+    /// </summary>
     public const string WriteBack = "writeback";
 
     /// <summary>Copy the cached blob to another origin (<see cref="QueuedTask.Target"/>).</summary>
@@ -81,8 +85,12 @@ internal sealed class WriteBackQueue : IDisposable
     /// <summary>How many tasks are queued (due or waiting for a retry).</summary>
     public long Depth => Interlocked.Read(ref _depth);
 
-    /// <summary>Durably adds tasks (one transaction); a task already queued for the same blob and target is kept as it is.</summary>
-    public async Task EnqueueAsync(IReadOnlyCollection<NewTask> tasks, CancellationToken cancellationToken)
+    /// <summary>
+    /// Durably adds tasks (one transaction); a task already queued for the same blob and target is
+    /// kept as it is. <paramref name="whileHeld"/> runs after the commit, before any other call of the
+    /// queue (see <see cref="FinishWriteBackAsync"/>).
+    /// </summary>
+    public async Task EnqueueAsync(IReadOnlyCollection<NewTask> tasks, CancellationToken cancellationToken, Action? whileHeld = null)
     {
         if (tasks.Count == 0)
         {
@@ -111,6 +119,47 @@ internal sealed class WriteBackQueue : IDisposable
             }
             transaction.Commit();
             RefreshDepth();
+            whileHeld?.Invoke();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Removes a finished write-back task — by <paramref name="id"/>, or the one of
+    /// <paramref name="digest"/> for storage <paramref name="target"/>, or none when both are null —
+    /// and runs <paramref name="whenNoneLeft"/> if no write-back of the blob is queued any more, as
+    /// one step with respect to <see cref="EnqueueAsync"/>: a blob is marked written back (and may be
+    /// evicted) only when every storage its namespaces route to has it.
+    /// </summary>
+    public async Task FinishWriteBackAsync(Digest digest, long? id, string? target, Action whenNoneLeft, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (id is not null || target is not null)
+            {
+                using var delete = _connection.CreateCommand();
+                delete.CommandText = id is not null
+                    ? "DELETE FROM tasks WHERE id = $id"
+                    : "DELETE FROM tasks WHERE kind = $kind AND digest = $digest AND target = $target";
+                delete.Parameters.AddWithValue("$id", id ?? 0);
+                delete.Parameters.AddWithValue("$kind", WriteBackKinds.WriteBack);
+                delete.Parameters.AddWithValue("$digest", digest.ToString());
+                delete.Parameters.AddWithValue("$target", target ?? string.Empty);
+                delete.ExecuteNonQuery();
+                RefreshDepth();
+            }
+            using var count = _connection.CreateCommand();
+            count.CommandText = "SELECT COUNT(*) FROM tasks WHERE kind = $kind AND digest = $digest";
+            count.Parameters.AddWithValue("$kind", WriteBackKinds.WriteBack);
+            count.Parameters.AddWithValue("$digest", digest.ToString());
+            if (count.ExecuteScalar() is long left && left == 0)
+            {
+                whenNoneLeft();
+            }
         }
         finally
         {

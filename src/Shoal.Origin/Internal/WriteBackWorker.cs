@@ -132,12 +132,13 @@ internal sealed class WriteBackWorker : BackgroundService
             if (task.Kind == WriteBackKinds.Replicate)
             {
                 await ReplicateAsync(digest, task, stoppingToken);
+                await _queue.CompleteAsync(task.Id, CancellationToken.None);
             }
             else
             {
                 await WriteBackAsync(digest, task.Namespace, stoppingToken);
+                await _queue.FinishWriteBackAsync(digest, task.Id, null, () => MarkPersisted(digest), CancellationToken.None);
             }
-            await _queue.CompleteAsync(task.Id, CancellationToken.None);
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
@@ -167,10 +168,11 @@ internal sealed class WriteBackWorker : BackgroundService
     }
 
     /// <summary>
-    /// Writes the cached blob to the backend of namespace <paramref name="ns"/> (unless it is there
-    /// already) and marks it persisted: the one code path of a queued write-back task and of a
-    /// write-through upload. A call while another for the same blob and namespace is under way
-    /// shares that attempt and its outcome. Throws when the backend does not take the blob.
+    /// Writes the cached blob to the backend of namespace <paramref name="ns"/> unless it is there
+    /// already: the one code path of a queued write-back task and of a write-through upload, whose
+    /// callers then mark the blob persisted through <see cref="WriteBackQueue.FinishWriteBackAsync"/>
+    /// (once no other storage awaits it). A call while another for the same blob and namespace is
+    /// under way shares that attempt and its outcome. Throws when the backend does not take the blob.
     /// </summary>
     internal async Task WriteBackAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {
@@ -205,10 +207,7 @@ internal sealed class WriteBackWorker : BackgroundService
             Log.WriteBackBlobGone(_logger, digest);
             return;
         }
-        if (info.Metadata.Persisted)
-        {
-            return;
-        }
+        // Also when the blob is marked persisted: that may be for another namespace's storage.
         var backend = _router.Resolve(ns);
         if (backend is not null)
         {
@@ -221,10 +220,12 @@ internal sealed class WriteBackWorker : BackgroundService
                 await backend.UploadAsync(name, stream, stream.Length, cancellationToken);
             }
         }
-        _store.UpdateFlags(digest, persisted: true);
         _metrics.WriteBacks.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
         Log.WrittenBack(_logger, digest, info.Size);
     }
+
+    /// <summary>Marks a cached blob persisted (evictable); only from <see cref="WriteBackQueue.FinishWriteBackAsync"/>'s callback.</summary>
+    internal void MarkPersisted(Digest digest) => _store.UpdateFlags(digest, persisted: true);
 
     private async Task ReplicateAsync(Digest digest, QueuedTask task, CancellationToken cancellationToken)
     {
