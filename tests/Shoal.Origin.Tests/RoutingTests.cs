@@ -85,6 +85,37 @@ public sealed class RoutingTests : IDisposable
     }
 
     [Fact]
+    public async Task Mount_IntoANamespaceOnAnotherBackend_FetchesFromTheSourceAndWritesToTheTarget()
+    {
+        var team = new TestBackend(TeamRoot);
+        var fallback = new TestBackend(DefaultRoot);
+        await using var origin = await OriginHost.StartAsync(OriginHost.FastRetries, b => b.Services.AddSingleton(new BackendRouter(
+        [
+            (new Regex("team-a/.*"), (IBlobBackend)team, false),
+            (new Regex(".*"), (IBlobBackend)fallback, true),
+        ])));
+        var (digest, data) = OriginHost.RandomBlob(2500);
+        var name = BackendNames.ForBlob(digest);
+        // Only in the source namespace's storage, not cached.
+        await team.Inner.UploadAsync(name, new MemoryStream(data), data.Length, CancellationToken.None);
+
+        Assert.True(await origin.Client.MountAsync(digest, "library/app", "team-a/app", CancellationToken.None));
+
+        // The target namespace's rule writes through: its storage has the blob once the mount is answered.
+        Assert.Equal(data.Length, (await fallback.Inner.StatAsync(name, CancellationToken.None))?.Size);
+        Assert.True(origin.IsPersisted(digest));
+        Assert.Equal(data, await origin.GetBytesAsync(digest));
+
+        // Again: nothing more to write. A blob that is nowhere: false (the client uploads it).
+        Assert.True(await origin.Client.MountAsync(digest, "library/app", "team-a/app", CancellationToken.None));
+        Assert.Equal(1, fallback.Uploads);
+        var (unknown, _) = OriginHost.RandomBlob(10);
+        Assert.False(await origin.Client.MountAsync(unknown, "library/app", "team-a/app", CancellationToken.None));
+        using var invalid = await origin.Http.PostAsync($"v1/blobs/{digest}/mount?namespace=library/app&from=Not..Valid", null);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+    }
+
+    [Fact]
     public async Task Get_MissIsFetchedFromTheNamespacesBackendOnly()
     {
         await using var origin = await OriginHost.StartAsync(o => o.Backends =

@@ -136,6 +136,27 @@ public sealed class OriginClient
         }
     }
 
+    /// <summary>
+    /// Makes the blob, known to namespace <paramref name="from"/>, part of namespace
+    /// <paramref name="ns"/> too (a cross-repository mount): the origin fetches it from
+    /// <paramref name="from"/>'s storage if it must and writes it to <paramref name="ns"/>'s storage
+    /// if that lacks it. False when the blob is nowhere.
+    /// </summary>
+    public async Task<bool> MountAsync(Digest digest, string ns, string? from, CancellationToken cancellationToken)
+    {
+        var query = NsQuery(ns, first: true) + (string.IsNullOrEmpty(from) ? "" : "&from=" + Uri.EscapeDataString(from));
+        using var response = await _http.PostAsync(new Uri(BaseAddress, $"v1/blobs/{digest}/mount{query}"), null, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
+        }
+        return true;
+    }
+
     /// <summary>Starts a chunked upload session and returns its id.</summary>
     public async Task<string> StartUploadAsync(string? ns, CancellationToken cancellationToken)
     {

@@ -76,6 +76,13 @@ public sealed class OriginCluster
             : $"no owner of {digest} is reachable", last!);
     }
 
+    /// <summary>
+    /// A cross-repository mount at the blob's first reachable owner (see
+    /// <see cref="OriginClient.MountAsync"/>): false when no owner finds the blob.
+    /// </summary>
+    public async Task<bool> MountAsync(Digest digest, string ns, string? from, CancellationToken cancellationToken)
+        => await FirstAsync<object>(digest, async (origin, token) => await origin.MountAsync(digest, ns, from, token) ? true : null, cancellationToken) is not null;
+
     private async Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken)
     {
         Exception? last = null;

@@ -137,6 +137,44 @@ internal sealed class BlobHandlers
         return Results.Created($"/v1/blobs/{digest}", null);
     }
 
+    /// <summary>
+    /// <c>POST /v1/blobs/{digest}/mount?namespace=&amp;from=</c>: the blob, known to namespace
+    /// <c>from</c>, now also belongs to <c>namespace</c> (a registry's cross-repository mount). It is
+    /// filled from <c>from</c>'s storage on a miss and then treated as an upload to
+    /// <c>namespace</c> of bytes already here: written to that namespace's storage when it lacks them
+    /// (through or back, as the namespace's rule says). 201 once that is done as for an upload; 404
+    /// when the blob is nowhere (the client then uploads it).
+    /// </summary>
+    public async Task<IResult> MountAsync(HttpContext context, string value)
+    {
+        var request = context.Request;
+        if (!Problems.TryParseDigest(value, out var digest, out var problem) || !Problems.TryGetNamespace(request, out var ns, out problem))
+        {
+            return problem;
+        }
+        var from = request.Query["from"].FirstOrDefault();
+        if (!string.IsNullOrEmpty(from) && !Core.Registry.RepositoryName.IsValid(from, out var fromError))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "invalid namespace", "from: " + fromError);
+        }
+        var cancellationToken = context.RequestAborted;
+        using var lease = _leases.Acquire(digest); // not evicted between the fill and the follow-up
+        if (!_store.Contains(digest) && await EnsureCachedAsync(digest, string.IsNullOrEmpty(from) ? null : from, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+        if (_store.Stat(digest) is not { } info || await _store.GetMetaInfoAsync(digest, cancellationToken) is not { } metaInfo)
+        {
+            return NotFound(digest);
+        }
+        var commit = new BlobCommitResult(digest, info.Size, metaInfo, Created: false);
+        if (await _followUp.CompleteAsync(commit, ns, replicate: false, cancellationToken) is { } failed)
+        {
+            return failed;
+        }
+        return Created(context, digest);
+    }
+
     /// <summary>Fills a miss; null when the blob is now cached, else the answer to give.</summary>
     private async Task<IResult?> EnsureCachedAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {

@@ -17,6 +17,8 @@ internal static class OriginEndpoints
             (HttpContext context, string digest, BlobHandlers blobs) => blobs.GetMetaInfoAsync(context, digest));
         v1.MapPut("/blobs/{digest}",
             (HttpContext context, string digest, BlobHandlers blobs) => blobs.PutAsync(context, digest));
+        v1.MapPost("/blobs/{digest}/mount",
+            (HttpContext context, string digest, BlobHandlers blobs) => blobs.MountAsync(context, digest));
         v1.MapDelete("/blobs/{digest}",
             (string digest, BlobHandlers blobs) => blobs.Delete(digest));
 

@@ -12,6 +12,9 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Upload to {Repository} refused: the bytes are {Actual}, the client said {Digest}")]
     public static partial void UploadDigestMismatch(ILogger logger, string repository, Digest digest, Digest actual);
 
+    [LoggerMessage(10, LogLevel.Warning, "Mount of {Digest} from {From} into {Repository} failed, the client uploads it instead: {Reason}")]
+    public static partial void MountFailed(ILogger logger, string repository, Digest digest, string from, string reason);
+
     [LoggerMessage(3, LogLevel.Information, "Mounted blob {Digest} from {From} into {Repository}")]
     public static partial void BlobMounted(ILogger logger, string repository, Digest digest, string from);
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Shoal.Clients;
 using Shoal.Clients.BuildIndex;
 using Shoal.Clients.Origin;
 using Shoal.Core;
@@ -129,6 +130,21 @@ internal sealed class UploadHandlers(
         // A missing or invalid 'from' is no error: the OCI spec lets the registry start a normal upload instead.
         if (string.IsNullOrEmpty(from) || !RepositoryName.IsValid(from, out _) || !await buildIndex.HasBlobLinkAsync(from, digest, cancellationToken))
         {
+            return null;
+        }
+        // The origins first: the repository may live on another storage, which must get the bytes
+        // before the link says they are there.
+        try
+        {
+            if (!await origins.MountAsync(digest, name, from, cancellationToken))
+            {
+                return null;
+            }
+        }
+        catch (ServiceException ex)
+        {
+            // The origins cannot do it now (a storage down): the client uploads the blob instead.
+            Log.MountFailed(logger, name, digest, from, ex.Message);
             return null;
         }
         await buildIndex.PutBlobLinkAsync(name, digest, cancellationToken);
