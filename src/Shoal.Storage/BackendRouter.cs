@@ -44,35 +44,18 @@ public sealed class BackendRouter
     /// acknowledges an upload only once the blob is in the backend (instead of queueing the write).
     /// False when no rule matches.
     /// </summary>
-    public bool IsWriteThrough(string? ns)
-    {
-        var value = ns ?? string.Empty;
-        foreach (var (pattern, _, writeThrough) in _routes)
-        {
-            if (pattern.IsMatch(value))
-            {
-                return writeThrough;
-            }
-        }
-        return false;
-    }
+    public bool IsWriteThrough(string? ns) => RuleOf(ns) is { } rule && _routes[rule].WriteThrough;
 
     /// <summary>
     /// The backend for namespace <paramref name="ns"/> (null or empty matches as the empty string),
     /// bound to the namespace when the backend is <see cref="INamespaceBoundBackend"/>; null when no rule matches.
     /// </summary>
     public IBlobBackend? Resolve(string? ns)
-    {
-        var value = ns ?? string.Empty;
-        foreach (var (pattern, backend, _) in _routes)
+        => Match(ns) switch
         {
-            if (pattern.IsMatch(value))
-            {
-                return backend is INamespaceBoundBackend bound ? bound.Bind(value) : backend;
-            }
-        }
-        return null;
-    }
+            INamespaceBoundBackend bound => bound.Bind(ns ?? string.Empty),
+            var backend => backend,
+        };
 
     /// <summary>
     /// Names the storage a blob of namespace <paramref name="ns"/> goes to, so that two namespaces
@@ -82,30 +65,30 @@ public sealed class BackendRouter
     /// </summary>
     public string? StorageKey(string? ns)
     {
-        var value = ns ?? string.Empty;
-        foreach (var (pattern, backend, _) in _routes)
+        if (RuleOf(ns) is not { } rule)
         {
-            if (pattern.IsMatch(value))
-            {
-                var first = Array.FindIndex(_routes, r => ReferenceEquals(r.Backend, backend));
-                return backend is INamespaceBoundBackend ? $"backend-{first}:{value}" : $"backend-{first}";
-            }
+            return null;
         }
-        return null;
+        var backend = _routes[rule].Backend;
+        var first = Array.FindIndex(_routes, r => ReferenceEquals(r.Backend, backend));
+        return backend is INamespaceBoundBackend ? $"backend-{first}:{ns ?? string.Empty}" : $"backend-{first}";
     }
 
     /// <summary>
     /// The configured backend of the first rule matching namespace <paramref name="ns"/>, not bound
     /// to it (e.g. to reach a <see cref="Registry.RegistryBackend"/>'s tags); null when no rule matches.
     /// </summary>
-    public IBlobBackend? Match(string? ns)
+    public IBlobBackend? Match(string? ns) => RuleOf(ns) is { } rule ? _routes[rule].Backend : null;
+
+    /// <summary>The position of the first rule matching namespace <paramref name="ns"/> (null or empty matches as the empty string); null when none does.</summary>
+    private int? RuleOf(string? ns)
     {
         var value = ns ?? string.Empty;
-        foreach (var (pattern, backend, _) in _routes)
+        for (var i = 0; i < _routes.Length; i++)
         {
-            if (pattern.IsMatch(value))
+            if (_routes[i].Pattern.IsMatch(value))
             {
-                return backend;
+                return i;
             }
         }
         return null;

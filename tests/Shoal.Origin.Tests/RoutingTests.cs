@@ -46,13 +46,8 @@ public sealed class RoutingTests : IDisposable
     [Fact]
     public async Task Put_SameBlobToNamespacesOnTwoBackends_WrittenToBoth_AndNotEvictableUntilBothHaveIt()
     {
-        var team = new TestBackend(TeamRoot);
-        var fallback = new TestBackend(DefaultRoot);
-        await using var origin = await OriginHost.StartAsync(OriginHost.FastRetries, b => b.Services.AddSingleton(new BackendRouter(
-        [
-            (new Regex("team-a/.*"), (IBlobBackend)team, false),
-            (new Regex(".*"), (IBlobBackend)fallback, false),
-        ])));
+        var (team, fallback) = (new TestBackend(TeamRoot), new TestBackend(DefaultRoot));
+        await using var origin = await StartWithTwoBackendsAsync(team, fallback, fallbackWritesThrough: false);
         var (digest, data) = OriginHost.RandomBlob(3000);
         var name = BackendNames.ForBlob(digest);
 
@@ -87,13 +82,8 @@ public sealed class RoutingTests : IDisposable
     [Fact]
     public async Task Mount_IntoANamespaceOnAnotherBackend_FetchesFromTheSourceAndWritesToTheTarget()
     {
-        var team = new TestBackend(TeamRoot);
-        var fallback = new TestBackend(DefaultRoot);
-        await using var origin = await OriginHost.StartAsync(OriginHost.FastRetries, b => b.Services.AddSingleton(new BackendRouter(
-        [
-            (new Regex("team-a/.*"), (IBlobBackend)team, false),
-            (new Regex(".*"), (IBlobBackend)fallback, true),
-        ])));
+        var (team, fallback) = (new TestBackend(TeamRoot), new TestBackend(DefaultRoot));
+        await using var origin = await StartWithTwoBackendsAsync(team, fallback, fallbackWritesThrough: true);
         var (digest, data) = OriginHost.RandomBlob(2500);
         var name = BackendNames.ForBlob(digest);
         // Only in the source namespace's storage, not cached.
@@ -148,4 +138,12 @@ public sealed class RoutingTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
         Assert.Contains("\"depth\":0", await listing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    /// <summary>An origin routing <c>team-a/*</c> to <paramref name="team"/> (write-back) and everything else to <paramref name="fallback"/>.</summary>
+    private static Task<OriginHost> StartWithTwoBackendsAsync(TestBackend team, TestBackend fallback, bool fallbackWritesThrough)
+        => OriginHost.StartAsync(OriginHost.FastRetries, b => b.Services.AddSingleton(new BackendRouter(
+        [
+            (new Regex("team-a/.*"), (IBlobBackend)team, false),
+            (new Regex(".*"), (IBlobBackend)fallback, fallbackWritesThrough),
+        ])));
 }

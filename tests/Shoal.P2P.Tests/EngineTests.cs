@@ -41,9 +41,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     {
         var content = TestData.RandomBytes(4 * 1024 * 1024, 7);
         var info = TestData.MetaInfoFor(content, 256 * 1024);
-        Directory.CreateDirectory(_root);
-        var path = Path.Combine(_root, "seed");
-        await File.WriteAllBytesAsync(path, content);
+        var path = await WriteSeedFileAsync(content);
         await using var seeder = StartSeeder(info, path);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var token = timeout.Token;
@@ -88,9 +86,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         // "alone" long enough to be offered the whole blob, so every offer is a choice.
         var content = TestData.RandomBytes(16 * 64 * 1024, 9);
         var info = TestData.MetaInfoFor(content, 64 * 1024);
-        Directory.CreateDirectory(_root);
-        var path = Path.Combine(_root, "seed");
-        await File.WriteAllBytesAsync(path, content);
+        var path = await WriteSeedFileAsync(content);
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         await using var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path), TimeProvider = time });
         seeder.Start();
@@ -182,9 +178,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         var hashes = Enumerable.Range(0, honest.PieceCount).SelectMany(i => honest.PieceHash(i).ToArray()).ToArray();
         var wrongDigest = Digest.Compute(RandomNumberGenerator.GetBytes(64));
         var info = new MetaInfo(wrongDigest, content.Length, honest.PieceLength, hashes);
-        Directory.CreateDirectory(_root);
-        var path = Path.Combine(_root, "seed-lying");
-        await File.WriteAllBytesAsync(path, content);
+        var path = await WriteSeedFileAsync(content);
         await using var seeder = StartSeeder(info, path);
         var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
         await using var leecher = StartLeecher(seeder, store);
@@ -317,11 +311,15 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     private async Task<(MetaInfo Info, string Path)> WriteBlobAsync(byte[] content)
+        => (await MetaInfoOfAsync(content), await WriteSeedFileAsync(content));
+
+    /// <summary>Writes <paramref name="content"/> to a new file under the test's directory, for a seeder to serve.</summary>
+    private async Task<string> WriteSeedFileAsync(byte[] content)
     {
         Directory.CreateDirectory(_root);
         var path = Path.Combine(_root, "seed-" + Guid.NewGuid().ToString("N"));
         await File.WriteAllBytesAsync(path, content);
-        return (await MetaInfoOfAsync(content), path);
+        return path;
     }
 
     private static async Task<MetaInfo> MetaInfoOfAsync(byte[] content)

@@ -148,18 +148,15 @@ internal sealed class BlobHandlers
     public async Task<IResult> MountAsync(HttpContext context, string value)
     {
         var request = context.Request;
-        if (!Problems.TryParseDigest(value, out var digest, out var problem) || !Problems.TryGetNamespace(request, out var ns, out problem))
+        if (!Problems.TryParseDigest(value, out var digest, out var problem)
+            || !Problems.TryGetNamespace(request, out var ns, out problem)
+            || !Problems.TryGetNamespace(request, out var from, out problem, "from"))
         {
             return problem;
         }
-        var from = request.Query["from"].FirstOrDefault();
-        if (!string.IsNullOrEmpty(from) && !Core.Registry.RepositoryName.IsValid(from, out var fromError))
-        {
-            return Problems.Create(StatusCodes.Status400BadRequest, "invalid namespace", "from: " + fromError);
-        }
         var cancellationToken = context.RequestAborted;
         using var lease = _leases.Acquire(digest); // not evicted between the fill and the follow-up
-        if (!_store.Contains(digest) && await EnsureCachedAsync(digest, string.IsNullOrEmpty(from) ? null : from, cancellationToken) is { } missing)
+        if (!_store.Contains(digest) && await EnsureCachedAsync(digest, from, cancellationToken) is { } missing)
         {
             return missing;
         }

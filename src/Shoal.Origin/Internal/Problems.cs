@@ -23,10 +23,13 @@ internal static class Problems
         return false;
     }
 
-    /// <summary>The optional <c>namespace</c> query parameter, which must be a repository name when present.</summary>
-    public static bool TryGetNamespace(HttpRequest request, out string? ns, [NotNullWhen(false)] out IResult? problem)
+    /// <summary>
+    /// The optional namespace query parameter <paramref name="key"/> (<c>namespace</c> unless said
+    /// otherwise), which must be a repository name when present.
+    /// </summary>
+    public static bool TryGetNamespace(HttpRequest request, out string? ns, [NotNullWhen(false)] out IResult? problem, string key = "namespace")
     {
-        ns = request.Query["namespace"].FirstOrDefault();
+        ns = request.Query[key].FirstOrDefault();
         problem = null;
         if (string.IsNullOrEmpty(ns))
         {
@@ -37,7 +40,7 @@ internal static class Problems
         {
             return true;
         }
-        problem = Create(StatusCodes.Status400BadRequest, "invalid namespace", error);
+        problem = Create(StatusCodes.Status400BadRequest, "invalid namespace", key == "namespace" ? error : key + ": " + error);
         return false;
     }
 

@@ -214,26 +214,6 @@ internal sealed class WriteBackQueue : IDisposable
         }
     }
 
-    /// <summary>Removes the queued task of <paramref name="kind"/> for <paramref name="digest"/> and <paramref name="target"/>, if any (its work was done another way).</summary>
-    public async Task RemoveAsync(string kind, Digest digest, string target, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "DELETE FROM tasks WHERE kind = $kind AND digest = $digest AND target = $target";
-            command.Parameters.AddWithValue("$kind", kind);
-            command.Parameters.AddWithValue("$digest", digest.ToString());
-            command.Parameters.AddWithValue("$target", target);
-            command.ExecuteNonQuery();
-            RefreshDepth();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
     /// <summary>Records a failed attempt and when to try again.</summary>
     public async Task FailAsync(long id, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken)
     {
