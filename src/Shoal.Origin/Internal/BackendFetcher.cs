@@ -168,7 +168,6 @@ internal sealed class BackendFetcher
         }
         await using (source)
         {
-            download.Started(size);
             await using var file = new FileStream(download.TempPath, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
@@ -178,6 +177,9 @@ internal sealed class BackendFetcher
                 BufferSize = 0,
                 PreallocationSize = size,
             });
+            // Only now: a reader told the size opens this file to tail it. Told before it exists, the
+            // reader took the fill for finished and waited for the store, i.e. for the whole fill.
+            download.Started(size);
             var buffer = ArrayPool<byte>.Shared.Rent(StreamBuffers.CopyBufferSize);
             try
             {
