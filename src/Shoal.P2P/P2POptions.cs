@@ -20,7 +20,11 @@ public sealed class P2POptions : IValidatableObject
     /// </summary>
     public string? AdvertiseAddress { get; set; }
 
-    /// <summary>The most connections one blob's swarm keeps (origins not counted, so a swarm can always reach one). 1–1,000; default 10.</summary>
+    /// <summary>
+    /// The most agent connections one blob's swarm keeps (origins not counted, so a swarm can always
+    /// reach one). A full swarm still makes room for a downloading peer with fewer than two connections,
+    /// and two peers that both have the whole blob part. 1–1,000; default 10.
+    /// </summary>
     [Range(1, 1000)]
     public int MaxConnectionsPerBlob { get; set; } = 10;
 

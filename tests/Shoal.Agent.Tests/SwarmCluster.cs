@@ -44,14 +44,14 @@ internal sealed class SwarmCluster : IAsyncDisposable
 
     public IReadOnlyList<AgentHost> Agents => _agents;
 
-    public static async Task<SwarmCluster> StartAsync(long originEgressLimit = 0)
+    public static async Task<SwarmCluster> StartAsync(long originEgressLimit = 0, int originConnectionsPerBlob = 10)
     {
         var dir = new TempDirectory();
         var origin = OriginServer.Build(new OriginOptions
         {
             DataDir = dir.Combine("origin"),
             Listen = { Port = 0 },
-            P2P = new P2POptions { Listen = { Port = 0 }, EgressLimit = originEgressLimit },
+            P2P = new P2POptions { Listen = { Port = 0 }, EgressLimit = originEgressLimit, MaxConnectionsPerBlob = originConnectionsPerBlob },
         }, TestCluster.Quiet);
         await origin.StartAsync();
         var cluster = new SwarmCluster(dir, origin);

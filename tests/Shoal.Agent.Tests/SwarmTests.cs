@@ -45,6 +45,34 @@ public sealed class SwarmTests(ITestOutputHelper output)
         output.WriteLine($"10 agents, {content.Length / MiB} MiB: {elapsed.TotalMilliseconds:0} ms; origin sent {ratio:0.00}x the blob; agents sent {agents.Sum(a => a.Engine().Stats.PieceBytesSent) / (double)content.Length:0.00}x");
         Assert.True(ratio < 2, $"origin sent {ratio:0.00}x the blob");
         Assert.True(agents.Sum(a => a.Engine().Stats.PieceBytesSent) > 0, "agents exchanged nothing");
+
+        // Everyone has every piece: no connection is left holding a slot (the swarms stay open to seed).
+        await Poll.UntilAsync(() => cluster.OriginEngine.ConnectionCount == 0 && agents.All(a => a.Engine().ConnectionCount == 0));
+    }
+
+    [Fact]
+    public async Task Pull_SixteenAgentsWithTwoSlotsPerBlob_NobodyIsLockedOut()
+    {
+        // Every peer, the origin included, keeps at most two agent connections for the blob: far fewer
+        // than the agents pulling it. Peers that are done must make room (complete pairs part, a full
+        // peer takes in a newcomer with no connections), or late agents are refused everywhere for good.
+        await using var cluster = await SwarmCluster.StartAsync(originEgressLimit: 16 * MiB, originConnectionsPerBlob: 2);
+        var content = TestData.Random(8 * MiB);
+        var digest = await cluster.PushAsync(content);
+        var agents = new List<AgentHost>();
+        for (var i = 0; i < 16; i++)
+        {
+            agents.Add(await cluster.StartAgentAsync("agent-" + i, o => o.P2P.MaxConnectionsPerBlob = 2));
+        }
+
+        var started = DateTime.UtcNow;
+        var bodies = await Task.WhenAll(agents.Select(a => a.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest)))).WaitAsync(TimeSpan.FromSeconds(90));
+        output.WriteLine($"16 agents, 2 slots each: {(DateTime.UtcNow - started).TotalMilliseconds:0} ms; origin sent {cluster.OriginEngine.Stats.PieceBytesSent / (double)content.Length:0.00}x the blob");
+
+        foreach (var body in bodies)
+        {
+            Assert.Equal(digest, Digest.Compute(body));
+        }
     }
 
     [Fact]

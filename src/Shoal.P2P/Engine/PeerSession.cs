@@ -35,6 +35,7 @@ internal sealed partial class PeerSession
     private int _serving;
     private int _closed;
     private long _received;
+    private long _sent;
     private Bitfield? _offered;
 
     public PeerSession(Swarm swarm, PeerEngine engine, bool outgoing, string address)
@@ -57,13 +58,22 @@ internal sealed partial class PeerSession
     /// <summary>Piece payload bytes received on this connection (read by the loop for throughput).</summary>
     public long Received => Interlocked.Read(ref _received);
 
+    /// <summary>Piece payload bytes sent on this connection (read by the loop for throughput).</summary>
+    public long Sent => Interlocked.Read(ref _sent);
+
+    /// <summary>
+    /// Why the peer we dialled turned us away (an Error in place of its handshake), or null. Set by
+    /// the connection task before it posts <see cref="SwarmEvent.Closed"/>, read by the loop after.
+    /// </summary>
+    public PeerErrorCode? Refusal { get; private set; }
+
     // ---- loop-owned state ----
 
     /// <summary>Loop: the peer as the picker knows it (null until the bitfield arrived).</summary>
     public PickerPeer? Peer { get; set; }
 
-    /// <summary>Loop: the address we dialled is an origin (known before the handshake).</summary>
-    public bool DialledOrigin { get; init; }
+    /// <summary>Loop: the tracker's entry we dialled (null for an accepted connection); says whether it is an origin before the handshake does.</summary>
+    public PeerAddress? Dialled { get; init; }
 
     /// <summary>Loop: true while the session counts in the swarm (cleared when it is removed).</summary>
     public bool Active { get; set; } = true;
@@ -76,6 +86,15 @@ internal sealed partial class PeerSession
 
     /// <summary>Loop: smoothed download rate from this peer, bytes per second.</summary>
     public double Rate { get; set; }
+
+    /// <summary>Loop: sent bytes at the last throughput sample.</summary>
+    public long SampledSent { get; set; }
+
+    /// <summary>Loop: smoothed rate of piece bytes in both directions, bytes per second (what the connection is worth).</summary>
+    public double ExchangeRate { get; set; }
+
+    /// <summary>Loop: when the session became ready (handshakes and bitfields exchanged).</summary>
+    public long ReadyAt { get; set; }
 
     /// <summary>Loop (super-seeding origins): pieces announced to the peer so far.</summary>
     public Bitfield Offered => _offered ??= new Bitfield(_swarm.Info.PieceCount);
@@ -93,7 +112,7 @@ internal sealed partial class PeerSession
     public long LastQueued { get; set; }
 
     /// <summary>Loop: the peer is an origin (from its handshake, or the tracker's word before it).</summary>
-    public bool IsOrigin => Remote?.IsOrigin ?? DialledOrigin;
+    public bool IsOrigin => Remote?.IsOrigin ?? Dialled?.IsOrigin ?? false;
 
     /// <summary>Queues a message (any thread). Dropped after close.</summary>
     public void Send(in Outgoing item) => _queue.Writer.TryWrite(item);
@@ -127,11 +146,20 @@ internal sealed partial class PeerSession
                 await socket.ConnectAsync(host, port, deadline.Token);
                 _connection = new PeerConnection(new NetworkStream(socket, ownsSocket: true));
                 _writer = WriteLoopAsync();
-                if (await _connection.ReadMessageAsync(deadline.Token) is not { Type: MessageType.Handshake } hello)
+                var hello = await _connection.ReadMessageAsync(deadline.Token);
+                if (hello is { Type: MessageType.Error })
+                {
+                    // Turned away (Busy, UnknownSwarm, ...): not a protocol violation; the swarm decides when to try again.
+                    var refusal = hello.Value.Error;
+                    Refusal = refusal.Code;
+                    Log.Refused(_engine.Logger, Address, refusal.Code, refusal.Text);
+                    return;
+                }
+                if (hello is not { Type: MessageType.Handshake })
                 {
                     throw new ProtocolException("the peer closed before its handshake");
                 }
-                var handshake = hello.Handshake;
+                var handshake = hello.Value.Handshake;
                 if (!string.Equals(handshake.InfoHash, _swarm.Info.InfoHash, StringComparison.Ordinal))
                 {
                     throw new ProtocolException(PeerErrorCode.SwarmMismatch, "the peer answered for another swarm");
@@ -430,6 +458,7 @@ internal sealed partial class PeerSession
         }
         var info = _swarm.Info;
         await connection.WritePieceAsync(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length, token);
+        Interlocked.Add(ref _sent, block.Length);
         _engine.Stats.Sent(block.Length);
         if (_swarm.SuperSeeding && block.Offset + block.Length >= info.PieceSize(block.Index))
         {
@@ -520,6 +549,9 @@ internal sealed partial class PeerSession
 
         [LoggerMessage(2, LogLevel.Information, "Peer {Address} broke the protocol ({Code}): {Reason}")]
         public static partial void ProtocolViolation(ILogger logger, string address, PeerErrorCode code, string reason);
+
+        [LoggerMessage(4, LogLevel.Debug, "Peer {Address} turned the connection away ({Code}): {Text}")]
+        public static partial void Refused(ILogger logger, string address, PeerErrorCode code, string text);
 
         [LoggerMessage(3, LogLevel.Debug, "Connection to {Address} ended: {Error}: {Reason}")]
         public static partial void ConnectionEnded(ILogger logger, string address, string error, string reason);

@@ -22,6 +22,20 @@ internal sealed partial class Swarm
     private static readonly TimeSpan StateSaveInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MinAnnounceGap = TimeSpan.FromSeconds(1);
     private const int LowPeerCount = 3;
+
+    /// <summary>A downloading peer with fewer ready agent connections than this asks full peers to make room (<see cref="PeerFlags.Needy"/>).</summary>
+    private const int NeedyBelow = 2;
+
+    /// <summary>A connection younger than this is never closed to make room: it has not shown what it is worth yet.</summary>
+    private static readonly TimeSpan EvictionGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>At most one connection is closed to make room per this long, so newcomers cannot churn a swarm.</summary>
+    private static readonly TimeSpan EvictionGap = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>After a Busy refusal a peer is not dialled again for this long, doubling per refusal up to <see cref="MaxBusyBackoff"/>.</summary>
+    private static readonly TimeSpan BusyBackoff = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan MaxBusyBackoff = TimeSpan.FromSeconds(4);
     private const long MinPipelineBytes = 2L * 1024 * 1024;
     private const long MaxPipelineBytes = 64L * 1024 * 1024;
 
@@ -41,6 +55,7 @@ internal sealed partial class Swarm
     private readonly HashSet<string> _addresses = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<PeerAddress> _candidates = [];
     private readonly Dictionary<string, long> _banned = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, (long Until, int Refusals)> _busy = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<int, int> _readers = [];
     private readonly List<PickerPeer> _losers = [];
     private readonly List<PieceRequest> _expired = [];
@@ -58,6 +73,7 @@ internal sealed partial class Swarm
     private long _lastActivity;
     private long _lastRateSample;
     private long _startedAt;
+    private long _lastEviction;
     private long _fromOrigins;
     private long _fromAgents;
     private int _peersSeen;
@@ -155,12 +171,18 @@ internal sealed partial class Swarm
             case SwarmEvent.Have have when have.Session.Peer is { } peer && have.Session.Active:
                 _picker.PeerHas(peer, have.Index);
                 SeedPeerHas(have.Session, have.Index);
-                Fill(have.Session);
+                if (!PartIfBothComplete(have.Session))
+                {
+                    Fill(have.Session);
+                }
                 break;
             case SwarmEvent.HaveAll all when all.Session.Peer is { } peer && all.Session.Active:
                 _picker.PeerHasAll(peer);
                 SeedPeerHas(all.Session, -1);
-                Fill(all.Session);
+                if (!PartIfBothComplete(all.Session))
+                {
+                    Fill(all.Session);
+                }
                 break;
             case SwarmEvent.PieceDone done:
                 OnPieceDone(done.Session, done.Index, done.Verified);
@@ -169,6 +191,7 @@ internal sealed partial class Swarm
                 OnPieceSent(sent.Session, sent.Index);
                 break;
             case SwarmEvent.Closed closed:
+                NoteRefusal(closed.Session);
                 Remove(closed.Session);
                 FillAll();
                 break;
@@ -207,7 +230,7 @@ internal sealed partial class Swarm
         {
             (refusal, reason) = (PeerErrorCode.Forbidden, "banned from this swarm");
         }
-        else if (_stopping || (!handshake.IsOrigin && AgentSessionCount() >= _engine.Options.MaxConnectionsPerBlob))
+        else if (_stopping || (!handshake.IsOrigin && AgentSessionCount() >= _engine.Options.MaxConnectionsPerBlob && !(handshake.IsNeedy && MakeRoom())))
         {
             (refusal, reason) = (PeerErrorCode.Busy, "no connection slot free for this blob");
         }
@@ -252,11 +275,11 @@ internal sealed partial class Swarm
             }
         }
         session.Peer = _picker.AddPeer(remote.IsOrigin, session);
+        session.ReadyAt = _time.GetTimestamp();
         _peersSeen++;
         _picker.PeerHasBitfield(session.Peer, pieces);
-        if (File.IsComplete && session.Peer.IsComplete)
+        if (PartIfBothComplete(session))
         {
-            Drop(session, null, null); // two complete peers have nothing to exchange
             return;
         }
         SeedReady(session);
@@ -310,6 +333,10 @@ internal sealed partial class Swarm
             {
                 other.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
                 CountReceived(other);
+            }
+            foreach (var other in _sessions.ToArray())
+            {
+                PartIfBothComplete(other);
             }
             Log.Downloaded(_logger, Info.Digest, Info.Length, _time.GetElapsedTime(_startedAt).TotalSeconds, _fromOrigins, _fromAgents, _peersSeen);
             StartCommit();
@@ -389,10 +416,13 @@ internal sealed partial class Swarm
             _lastRateSample = now;
             foreach (var session in _sessions)
             {
-                var received = session.Received;
+                var (received, sent) = (session.Received, session.Sent);
                 var rate = (received - session.SampledBytes) / seconds;
+                var exchange = rate + ((sent - session.SampledSent) / seconds);
                 session.SampledBytes = received;
+                session.SampledSent = sent;
                 session.Rate = session.Rate == 0 ? rate : (0.6 * session.Rate) + (0.4 * rate);
+                session.ExchangeRate = (0.6 * session.ExchangeRate) + (0.4 * exchange);
                 if (received > 0)
                 {
                     _lastActivity = now;
@@ -550,12 +580,13 @@ internal sealed partial class Swarm
             return;
         }
         var haveOrigin = _sessions.Exists(s => s.IsOrigin);
+        var needy = IsNeedy();
         for (var i = 0; i < _candidates.Count;)
         {
             var candidate = _candidates[i];
             // Origins do not count against the per-blob limit, so a swarm full of agents can still reach one (Kraken #162).
             var room = candidate.IsOrigin ? !haveOrigin || _sessions.Count(s => s.IsOrigin) < 2 : AgentSessionCount() < _engine.Options.MaxConnectionsPerBlob;
-            if (!room)
+            if (!room || InBackoff(candidate.ToString()))
             {
                 i++;
                 continue;
@@ -570,18 +601,18 @@ internal sealed partial class Swarm
             {
                 return;
             }
-            var session = new PeerSession(this, _engine, outgoing: true, key) { DialledOrigin = candidate.IsOrigin };
+            var session = new PeerSession(this, _engine, outgoing: true, key) { Dialled = candidate };
             _addresses.Add(key);
             _sessions.Add(session);
             haveOrigin |= candidate.IsOrigin;
-            SendGreeting(session, candidate.IsOrigin);
+            SendGreeting(session, candidate.IsOrigin, needy);
             _ = session.RunOutgoingAsync(candidate.Host, candidate.Port);
         }
     }
 
-    private void SendGreeting(PeerSession session, bool remoteIsOrigin)
+    private void SendGreeting(PeerSession session, bool remoteIsOrigin, bool needy = false)
     {
-        var flags = _engine.IsOrigin ? PeerFlags.Origin : PeerFlags.None;
+        var flags = (_engine.IsOrigin ? PeerFlags.Origin : PeerFlags.None) | (needy ? PeerFlags.Needy : PeerFlags.None);
         session.Send(new Outgoing(MessageType.Handshake, 0, 0, 0, HandshakeMessage.For(Info, _engine.PeerId, Namespace, flags)));
         session.Send(new Outgoing(MessageType.Bitfield, 0, 0, 0, GreetingBitfield(remoteIsOrigin)));
         session.LastQueued = _time.GetTimestamp();
@@ -652,6 +683,104 @@ internal sealed partial class Swarm
             session.Send(Outgoing.Cancel(index, offset, Math.Min(PeerSession.BlockSize, size - offset)));
         }
     }
+
+    /// <summary>
+    /// Closes a connection whose two ends both have every piece: they have nothing to exchange, and
+    /// the slot it holds on each side is what a peer still downloading needs. True when closed.
+    /// </summary>
+    private bool PartIfBothComplete(PeerSession session)
+    {
+        if (!File.IsComplete || session.Peer is not { IsComplete: true } || !session.Active)
+        {
+            return false;
+        }
+        Drop(session, null, null);
+        return true;
+    }
+
+    /// <summary>
+    /// We are dialling while poorly connected: downloading, with fewer than <see cref="NeedyBelow"/>
+    /// ready agent connections. Full peers then make room for us instead of refusing.
+    /// </summary>
+    private bool IsNeedy()
+    {
+        if (File.IsComplete || _engine.IsOrigin)
+        {
+            return false;
+        }
+        var ready = 0;
+        foreach (var session in _sessions)
+        {
+            if (!session.IsOrigin && session.Peer is not null)
+            {
+                ready++;
+            }
+        }
+        return ready < NeedyBelow;
+    }
+
+    /// <summary>
+    /// Full, and a needy peer knocks: closes the agent connection worth least (lowest exchange rate in
+    /// both directions; among equals the peer with most pieces, the likeliest to have other sources),
+    /// if one is past its grace and the last eviction is not too recent. True when a slot was freed.
+    /// </summary>
+    private bool MakeRoom()
+    {
+        var now = _time.GetTimestamp();
+        if (_lastEviction != 0 && _time.GetElapsedTime(_lastEviction, now) < EvictionGap)
+        {
+            return false;
+        }
+        PeerSession? victim = null;
+        foreach (var session in _sessions)
+        {
+            if (session.IsOrigin || session.Peer is not { } peer || _time.GetElapsedTime(session.ReadyAt, now) < EvictionGrace)
+            {
+                continue;
+            }
+            if (victim is null
+                || session.ExchangeRate < victim.ExchangeRate
+                || (session.ExchangeRate == victim.ExchangeRate && peer.HaveCount > victim.Peer!.HaveCount))
+            {
+                victim = session;
+            }
+        }
+        if (victim is null)
+        {
+            return false;
+        }
+        _lastEviction = now;
+        Log.MadeRoom(_logger, Info.Digest, victim.Address, victim.ExchangeRate);
+        Drop(victim, PeerErrorCode.Busy, "closed to make room for a peer with no connections");
+        return true;
+    }
+
+    /// <summary>A peer we dialled answered Busy: back off from it, longer after each refusal in a row.</summary>
+    private void NoteRefusal(PeerSession session)
+    {
+        if (!session.Active || !session.Outgoing)
+        {
+            return;
+        }
+        if (session.Refusal != PeerErrorCode.Busy)
+        {
+            if (session.Peer is not null)
+            {
+                _busy.Remove(session.Address);
+            }
+            return;
+        }
+        var refusals = _busy.TryGetValue(session.Address, out var previous) ? previous.Refusals + 1 : 1;
+        var wait = TimeSpan.FromTicks(Math.Min(MaxBusyBackoff.Ticks, BusyBackoff.Ticks << Math.Min(refusals - 1, 16)));
+        _busy[session.Address] = (_time.GetTimestamp() + (long)(wait.TotalSeconds * _time.TimestampFrequency), refusals);
+        // Dial it again once the back-off is over, without waiting for the tracker to hand it out again.
+        if (session.Dialled is { } again && !_candidates.Contains(again))
+        {
+            _candidates.Add(again);
+        }
+    }
+
+    private bool InBackoff(string key) => _busy.TryGetValue(key, out var busy) && _time.GetTimestamp() < busy.Until;
 
     private void Ban(PeerSession session)
     {
@@ -784,6 +913,9 @@ internal sealed partial class Swarm
 
         [LoggerMessage(7, LogLevel.Information, "Downloaded {Digest} ({Length} bytes) in {Seconds:F2} s: {FromOrigins} bytes from origins, {FromAgents} from agents, {Peers} peers")]
         public static partial void Downloaded(ILogger logger, Core.Digest digest, long length, double seconds, long fromOrigins, long fromAgents, int peers);
+
+        [LoggerMessage(8, LogLevel.Debug, "Closed the connection to {Address} in the swarm of {Digest} ({Rate:F0} B/s exchanged) to make room for a peer with no connections")]
+        public static partial void MadeRoom(ILogger logger, Core.Digest digest, string address, double rate);
 
         [LoggerMessage(6, LogLevel.Error, "The swarm loop of {Digest} failed")]
         public static partial void LoopFailed(ILogger logger, Core.Digest digest, Exception exception);

@@ -69,6 +69,9 @@ public sealed class HandshakeMessage : IPeerMessage
     /// <summary>True when the sender is an origin.</summary>
     public bool IsOrigin => (Flags & PeerFlags.Origin) != 0;
 
+    /// <summary>True when the sender asks to be let in even if the receiver is full (<see cref="PeerFlags.Needy"/>).</summary>
+    public bool IsNeedy => (Flags & PeerFlags.Needy) != 0;
+
     /// <summary>The swarm: <see cref="MetaInfo.InfoHash"/> as 64 lowercase hex characters.</summary>
     public string InfoHash { get; }
 

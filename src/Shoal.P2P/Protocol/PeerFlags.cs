@@ -9,4 +9,11 @@ public enum PeerFlags : ushort
 
     /// <summary>The sender is an origin: a seeder of last resort whose upload capacity is scarce.</summary>
     Origin = 1 << 0,
+
+    /// <summary>
+    /// The sender is downloading the blob and has fewer than two agent connections for it (a late
+    /// joiner, or one whose peers left): a receiver with no slot free makes room for it rather than
+    /// answering Busy, so full swarms cannot lock newcomers out.
+    /// </summary>
+    Needy = 1 << 1,
 }
