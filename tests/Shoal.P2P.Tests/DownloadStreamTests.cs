@@ -151,7 +151,7 @@ public sealed class DownloadStreamTests : IAsyncDisposable
     {
         for (var i = 0; i < _info.PieceCount; i++)
         {
-            await _file.WritePieceAsync(i, _content.AsMemory((int)_info.PieceOffset(i), _info.PieceSize(i)), CancellationToken.None);
+            _file.WritePiece(i, _content.AsSpan((int)_info.PieceOffset(i), _info.PieceSize(i)));
             Assert.True(_file.MarkVerified(i));
         }
     }

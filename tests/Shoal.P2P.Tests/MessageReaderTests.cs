@@ -21,6 +21,23 @@ public sealed class MessageReaderTests
         }
     }
 
+    [Fact]
+    public void TryRead_PartialFrame_MissingIsWhatTheFrameStillNeeds()
+    {
+        var frame = TestData.Encode(new RequestMessage(1, 0, 10));
+        var reader = TestData.OpenReader(10);
+
+        for (var cut = 0; cut < frame.Length; cut++)
+        {
+            var buffer = new ReadOnlySequence<byte>(frame, 0, cut);
+
+            Assert.False(reader.TryRead(ref buffer, out _));
+            // Before the header is whole only its rest is known to be missing; after it, the whole frame's.
+            var expected = cut < ProtocolConstants.HeaderLength ? ProtocolConstants.HeaderLength - cut : frame.Length - cut;
+            Assert.Equal(expected, reader.Missing);
+        }
+    }
+
     [Theory]
     [InlineData(MessageType.Piece, ProtocolConstants.MaxFrameLength + 1)]
     [InlineData(MessageType.Piece, uint.MaxValue)]

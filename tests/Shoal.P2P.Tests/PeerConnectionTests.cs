@@ -41,6 +41,37 @@ public sealed class PeerConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Read_BlockArrivingInParts_TellsTheTransportHowManyBytesTheMessageStillNeeds()
+    {
+        var info = TestData.MetaInfoFor(TestData.RandomBytes(1024 * 1024, 7), 1024 * 1024);
+        await using var sender = new PeerConnection(_client!.GetStream());
+        await using var receiver = new PeerConnection(new NetworkStream(_server!, ownsSocket: false));
+        var waits = new List<long>();
+        receiver.Awaiting = waits.Add;
+        await sender.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), "team/app"), Token);
+        Assert.Equal(MessageType.Handshake, (await receiver.ReadMessageAsync(Token))!.Value.Type);
+        await sender.WriteAsync(new BitfieldMessage(new Bitfield(info.PieceCount)), Token);
+        Assert.Equal(MessageType.Bitfield, (await receiver.ReadMessageAsync(Token))!.Value.Type);
+        Assert.Equal(ProtocolConstants.HeaderLength, waits[0]); // nothing buffered: a header
+
+        // A 64 KiB block: its header and the first 1,000 bytes of data, then the rest.
+        var frame = new byte[PieceMessage.HeaderLength];
+        new PieceMessage(0, 0, 64 * 1024).EncodeHeader(frame);
+        var data = TestData.RandomBytes(64 * 1024, 8);
+        var whole = frame.Concat(data).ToArray();
+        await _client.GetStream().WriteAsync(whole.AsMemory(0, frame.Length + 1000), Token);
+        waits.Clear();
+        var read = receiver.ReadMessageAsync(Token).AsTask();
+        await WaitUntilAsync(() => waits.Count > 0 && waits[^1] == whole.Length - (frame.Length + 1000));
+        Assert.False(read.IsCompleted);
+        await _client.GetStream().WriteAsync(whole.AsMemory(frame.Length + 1000), Token);
+        var piece = (await read)!.Value;
+
+        Assert.Equal(MessageType.Piece, piece.Type);
+        Assert.Equal(data, piece.Data.ToArray());
+    }
+
+    [Fact]
     public async Task Exchange_HandshakeBitfieldRequestPiece_BlocksArriveIntactAndVerify()
     {
         var blob = TestData.RandomBytes((3 * 1024 * 1024) + 12345, 42);
@@ -203,5 +234,13 @@ public sealed class PeerConnectionTests : IAsyncLifetime
         File.WriteAllBytes(path, content);
         _tempFiles.Add(path);
         return path;
+    }
+
+    private async Task WaitUntilAsync(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(10, Token);
+        }
     }
 }

@@ -83,7 +83,8 @@ internal sealed class DownloadStream : Stream
         int read;
         try
         {
-            read = await RandomAccess.ReadAsync(_download.File.Handle, buffer[..count], _position, cancellationToken);
+            // Synchronous: the piece was verified and written moments ago, so it is in the page cache.
+            read = RandomAccess.Read(_download.File.Handle, buffer.Span[..count], _position);
         }
         catch (ObjectDisposedException ex) when (_download.Completion.IsFaulted)
         {

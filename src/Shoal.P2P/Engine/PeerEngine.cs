@@ -261,6 +261,7 @@ public sealed partial class PeerEngine : IAsyncDisposable
     private async Task HandshakeAsync(Socket socket, CancellationToken cancellationToken)
     {
         var connection = new PeerConnection(new NetworkStream(socket, ownsSocket: true));
+        PeerSockets.WakeOnWholeMessages(socket, connection);
         if (!TryReserveConnection())
         {
             Reject(socket, connection, PeerErrorCode.Busy, "no connection slot free", reserved: false);

@@ -145,6 +145,7 @@ internal sealed partial class PeerSession
                 _socket = socket;
                 await socket.ConnectAsync(host, port, deadline.Token);
                 _connection = new PeerConnection(new NetworkStream(socket, ownsSocket: true));
+                PeerSockets.WakeOnWholeMessages(socket, _connection);
                 _writer = WriteLoopAsync();
                 var hello = await _connection.ReadMessageAsync(deadline.Token);
                 if (hello is { Type: MessageType.Error })
@@ -304,7 +305,7 @@ internal sealed partial class PeerSession
             if (ok)
             {
                 _engine.Stats.Verified();
-                await file.WritePieceAsync(index, assembly.Buffer.AsMemory(0, pieceSize), cancellationToken);
+                file.WritePiece(index, assembly.Buffer.AsSpan(0, pieceSize));
             }
             else
             {

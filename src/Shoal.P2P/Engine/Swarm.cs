@@ -36,7 +36,13 @@ internal sealed partial class Swarm
     private static readonly TimeSpan BusyBackoff = TimeSpan.FromMilliseconds(500);
 
     private static readonly TimeSpan MaxBusyBackoff = TimeSpan.FromSeconds(4);
-    private const long MinPipelineBytes = 2L * 1024 * 1024;
+    /// <summary>
+    /// The least kept requested from any peer. Small on purpose: every peer gets a request or two, and
+    /// the rest goes to peers as fast as they deliver (more than this from a peer only as its rate
+    /// earns it). Deep minimums park pieces in long upload queues of busy peers while idle ones have
+    /// nothing asked of them: 2 MiB per peer measured ~5 % slower at 8 hosts than 512 KiB.
+    /// </summary>
+    private const long MinPipelineBytes = 512L * 1024;
     private const long MaxPipelineBytes = 64L * 1024 * 1024;
 
     /// <summary>The whole-blob hash follows the verified prefix in steps of this many bytes.</summary>

@@ -41,6 +41,13 @@ public sealed class MessageReader
     public int PieceCount { get; private set; }
 
     /// <summary>
+    /// After <see cref="TryRead"/> returned false: how many more bytes must arrive before the frame at
+    /// the start of the buffer is whole (the rest of its header, or of its payload once the header
+    /// was read). A transport may use it to be woken only then.
+    /// </summary>
+    public long Missing { get; private set; }
+
+    /// <summary>
     /// Checks the peer's handshake against our metainfo (throws <see cref="ProtocolException"/> with
     /// <see cref="PeerErrorCode.SwarmMismatch"/> when info hash, digest or piece count differ) and from
     /// then on also checks that every block lies inside its piece.
@@ -68,6 +75,7 @@ public sealed class MessageReader
         message = default;
         if (buffer.Length < ProtocolConstants.HeaderLength)
         {
+            Missing = ProtocolConstants.HeaderLength - buffer.Length;
             return false;
         }
         try
@@ -102,6 +110,7 @@ public sealed class MessageReader
         var type = CheckHeader(length, typeByte);
         if (buffer.Length - ProtocolConstants.LengthPrefixLength < length)
         {
+            Missing = ProtocolConstants.LengthPrefixLength + length - buffer.Length;
             return false;
         }
         var payload = buffer.Slice(ProtocolConstants.HeaderLength, length - 1);

@@ -22,9 +22,6 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>The receive buffer size: large enough that a full block arrives in a few reads.</summary>
     private const int ReceiveBufferSize = 64 * 1024;
 
-    /// <summary>Chunk size when copying a block from a file into the send buffer.</summary>
-    private const int FileChunkSize = 64 * 1024;
-
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Stream? _stream;
@@ -57,6 +54,13 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>The inbound state: remote handshake, negotiated version, piece count.</summary>
     public MessageReader Reader { get; }
 
+    /// <summary>
+    /// Called before the connection waits for more bytes, with how many must still arrive before the
+    /// next message is whole (see <see cref="MessageReader.Missing"/>); a socket transport passes it
+    /// to the kernel so the reader is not woken for every packet of a large block.
+    /// </summary>
+    public Action<long>? Awaiting { get; set; }
+
     /// <summary>Frame bytes received and decoded so far.</summary>
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
@@ -70,6 +74,8 @@ public sealed class PeerConnection : IAsyncDisposable
     /// </summary>
     public async ValueTask<PeerMessage?> ReadMessageAsync(CancellationToken cancellationToken)
     {
+        // Nothing buffered: the next frame's header (every frame has at least one).
+        long missing = ProtocolConstants.HeaderLength;
         while (true)
         {
             if (_holding)
@@ -90,7 +96,9 @@ public sealed class PeerConnection : IAsyncDisposable
                 }
                 // Consume the frames already decoded, mark the partial frame examined, and wait for more.
                 _input.AdvanceTo(buffer.Start, buffer.End);
+                missing = Reader.Missing;
             }
+            Awaiting?.Invoke(missing);
             var result = await _input.ReadAsync(cancellationToken);
             if (result.IsCanceled)
             {
@@ -133,34 +141,30 @@ public sealed class PeerConnection : IAsyncDisposable
 
     /// <summary>
     /// Sends a Piece message whose block is read from <paramref name="file"/> at
-    /// <paramref name="fileOffset"/>, straight into the send buffer.
+    /// <paramref name="fileOffset"/>, straight into the send buffer. The read is synchronous, in one
+    /// call: a block being passed on was just written or read, so it is in the page cache, and a
+    /// thread-pool round trip per read cost more than the copy itself.
     /// </summary>
-    public async ValueTask WritePieceAsync(int pieceIndex, int offset, SafeFileHandle file, long fileOffset, int length, CancellationToken cancellationToken)
+    public ValueTask WritePieceAsync(int pieceIndex, int offset, SafeFileHandle file, long fileOffset, int length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfNegative(fileOffset);
         var header = new PieceMessage(pieceIndex, offset, length);
         WritePieceHeader(header);
-        var remaining = length;
-        var position = fileOffset;
-        while (remaining > 0)
+        var block = _output.GetSpan(length)[..length];
+        var done = 0;
+        while (done < length)
         {
-            var memory = _output.GetMemory(Math.Min(remaining, FileChunkSize));
-            if (memory.Length > remaining)
-            {
-                memory = memory[..remaining];
-            }
-            var read = await RandomAccess.ReadAsync(file, memory, position, cancellationToken);
+            var read = RandomAccess.Read(file, block[done..], fileOffset + done);
             if (read == 0)
             {
-                throw new EndOfStreamException($"file ended {remaining} bytes before the end of block ({pieceIndex}, {offset}, {length})");
+                throw new EndOfStreamException($"file ended {length - done} bytes before the end of block ({pieceIndex}, {offset}, {length})");
             }
-            _output.Advance(read);
-            Interlocked.Add(ref _bytesWritten, read);
-            remaining -= read;
-            position += read;
+            done += read;
         }
-        await FlushAsync(cancellationToken);
+        _output.Advance(length);
+        Interlocked.Add(ref _bytesWritten, length);
+        return FlushAsync(cancellationToken);
     }
 
     /// <summary>Sends everything buffered.</summary>

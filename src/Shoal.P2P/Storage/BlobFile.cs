@@ -97,9 +97,13 @@ internal sealed class BlobFile : IDisposable
         return bits;
     }
 
-    /// <summary>Writes a verified piece at its offset (called by the connection that assembled it).</summary>
-    public ValueTask WritePieceAsync(int index, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        => RandomAccess.WriteAsync(Handle, data, Info.PieceOffset(index), cancellationToken);
+    /// <summary>
+    /// Writes a verified piece at its offset (called by the connection that assembled it). Synchronous:
+    /// the write goes to the page cache, quicker than the thread-pool round trip an asynchronous file
+    /// write takes on Linux.
+    /// </summary>
+    public void WritePiece(int index, ReadOnlySpan<byte> data)
+        => RandomAccess.Write(Handle, data, Info.PieceOffset(index));
 
     /// <summary>Reads piece <paramref name="index"/> back and checks its hash (resume: trust nothing the disk says).</summary>
     public async ValueTask<bool> ReverifyAsync(int index, CancellationToken cancellationToken)
