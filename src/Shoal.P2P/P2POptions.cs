@@ -22,7 +22,8 @@ public sealed class P2POptions : IValidatableObject
 
     /// <summary>
     /// The most agent connections one blob's swarm keeps (origins not counted, so a swarm can always
-    /// reach one). A full swarm still makes room for a downloading peer with fewer than two connections,
+    /// reach one). At most half of them (rounded up) are dialled by this agent; the rest are left for
+    /// peers that dial it. A full swarm still makes room for a downloading peer with fewer than two connections,
     /// and two peers that both have the whole blob part. 1–1,000; default 10.
     /// </summary>
     [Range(1, 1000)]

@@ -591,7 +591,12 @@ internal sealed partial class Swarm
         {
             var candidate = _candidates[i];
             // Origins do not count against the per-blob limit, so a swarm full of agents can still reach one (Kraken #162).
-            var room = candidate.IsOrigin ? !haveOrigin || _sessions.Count(s => s.IsOrigin) < 2 : AgentSessionCount() < _engine.Options.MaxConnectionsPerBlob;
+            // Agents dial only half their slots and keep the rest for peers dialling them: if everyone
+            // filled every slot by dialling, the first agents of a swarm would fill each other up and
+            // the later ones would be left to form an island among themselves.
+            var room = candidate.IsOrigin
+                ? !haveOrigin || _sessions.Count(s => s.IsOrigin) < 2
+                : AgentSessionCount() < _engine.Options.MaxConnectionsPerBlob && AgentSessionCount(outgoing: true) < MaxDialled;
             if (!room || InBackoff(candidate.ToString()))
             {
                 i++;
@@ -842,18 +847,22 @@ internal sealed partial class Swarm
         }
     }
 
-    private int AgentSessionCount()
+    /// <summary>The agent connections of the swarm (origins not counted), or only those we dialled.</summary>
+    private int AgentSessionCount(bool outgoing = false)
     {
         var count = 0;
         foreach (var session in _sessions)
         {
-            if (!session.IsOrigin)
+            if (!session.IsOrigin && (!outgoing || session.Outgoing))
             {
                 count++;
             }
         }
         return count;
     }
+
+    /// <summary>How many agent connections we dial ourselves: half the per-blob limit (at least one).</summary>
+    private int MaxDialled => Math.Max(1, (_engine.Options.MaxConnectionsPerBlob + 1) / 2);
 
     private int ConnectedCount() => _sessions.Count;
 
