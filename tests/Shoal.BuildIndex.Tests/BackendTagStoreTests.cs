@@ -13,7 +13,7 @@ using Shoal.Storage;
 namespace Shoal.BuildIndex.Tests;
 
 /// <summary>Tags, manifest records and blob links stored through a storage backend (BuildIndexOptions.Backends), in both layouts.</summary>
-public sealed class BackendTagStoreTests : IAsyncDisposable
+public sealed class BackendTagStoreTests : IAsyncLifetime
 {
     private const string ManifestType = "application/vnd.oci.image.manifest.v1+json";
     private static readonly CancellationToken Ct = CancellationToken.None;
@@ -24,7 +24,9 @@ public sealed class BackendTagStoreTests : IAsyncDisposable
 
     private string V2 => Path.Combine(Storage, "docker", "registry", "v2");
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         foreach (var (app, http) in _hosts)
         {

@@ -10,7 +10,7 @@ namespace Shoal.P2P.Tests;
 /// the download's swarm is built but its loop is not run, so the test marks pieces verified and
 /// reports the whole-blob check itself.
 /// </summary>
-public sealed class DownloadStreamTests : IAsyncDisposable
+public sealed class DownloadStreamTests : IAsyncLifetime
 {
     private const int PieceLength = 64 * 1024;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
@@ -134,7 +134,9 @@ public sealed class DownloadStreamTests : IAsyncDisposable
         Assert.True(_download.WholeBlobVerified.IsCompletedSuccessfully);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         _file.Dispose();
         await _engine.DisposeAsync();

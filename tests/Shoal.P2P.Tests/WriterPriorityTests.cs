@@ -14,7 +14,7 @@ namespace Shoal.P2P.Tests;
 /// of them. A session of a seed swarm whose loop is not running, so the test alone decides what is
 /// queued and when; the other end is a plain <see cref="PeerConnection"/> on loopback.
 /// </summary>
-public sealed class WriterPriorityTests : IAsyncDisposable
+public sealed class WriterPriorityTests : IAsyncLifetime
 {
     private const int PieceLength = 64 * 1024;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
@@ -100,7 +100,9 @@ public sealed class WriterPriorityTests : IAsyncDisposable
         await _session.WaitAsync(_timeout.Token);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_client is not null)
         {
