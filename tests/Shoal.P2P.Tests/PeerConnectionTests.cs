@@ -172,7 +172,30 @@ public sealed class PeerConnectionTests : IAsyncLifetime
         await stream.WriteAsync(frame.AsMemory(0, frame.Length - 3), Token);
         _client.Client.Shutdown(SocketShutdown.Send);
 
-        await Assert.ThrowsAsync<ProtocolException>(async () => await reader.ReadMessageAsync(Token));
+        var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await reader.ReadMessageAsync(Token));
+        Assert.Contains($"({frame.Length - 3} bytes left over)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadMessageAsync_PeerClosesInsideALargeBlock_ReportsTheBytesLeftOver()
+    {
+        // A block cut off after several of the pipe's buffer segments: the count must be taken before
+        // the segments go back to the pool.
+        var info = TestData.MetaInfoFor(TestData.RandomBytes(1024 * 1024, 9), 1024 * 1024);
+        await using var sender = new PeerConnection(_client!.GetStream());
+        await using var reader = new PeerConnection(new NetworkStream(_server!, ownsSocket: false));
+        await sender.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), "team/app"), Token);
+        Assert.Equal(MessageType.Handshake, (await reader.ReadMessageAsync(Token))!.Value.Type);
+        await sender.WriteAsync(new BitfieldMessage(new Bitfield(info.PieceCount)), Token);
+        Assert.Equal(MessageType.Bitfield, (await reader.ReadMessageAsync(Token))!.Value.Type);
+        var header = new byte[PieceMessage.HeaderLength];
+        new PieceMessage(0, 0, 1024 * 1024).EncodeHeader(header);
+        var sent = header.Concat(TestData.RandomBytes(300_000, 10)).ToArray();
+        await _client.GetStream().WriteAsync(sent, Token);
+        _client.Client.Shutdown(SocketShutdown.Send);
+
+        var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await reader.ReadMessageAsync(Token));
+        Assert.Contains($"({sent.Length} bytes left over)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

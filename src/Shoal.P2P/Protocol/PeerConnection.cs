@@ -91,8 +91,10 @@ public sealed class PeerConnection : IAsyncDisposable
                 _holding = false;
                 if (_inputCompleted)
                 {
+                    // The buffer's segments go back to the pipe's pool on AdvanceTo: measure it first.
+                    var leftOver = buffer.Length;
                     _input.AdvanceTo(buffer.End);
-                    return buffer.IsEmpty ? null : throw new ProtocolException($"connection closed inside a frame ({buffer.Length} bytes left over)");
+                    return leftOver == 0 ? null : throw new ProtocolException($"connection closed inside a frame ({leftOver} bytes left over)");
                 }
                 // Consume the frames already decoded, mark the partial frame examined, and wait for more.
                 _input.AdvanceTo(buffer.Start, buffer.End);
