@@ -100,6 +100,29 @@ public sealed class WriterPriorityTests : IAsyncLifetime
         await _session.WaitAsync(_timeout.Token);
     }
 
+    [Fact]
+    public async Task Part_WithBlocksQueued_SendsTheBlockInHandThenClosesBetweenFrames()
+    {
+        // As in the test above, the writer holds the queued blocks and waits for the slot the test has.
+        var session = await CreateSessionAsync(new P2POptions { UploadSlots = 1 });
+        await _engine!.UploadSlots.WaitAsync(_timeout.Token);
+        for (var i = 0; i < 4; i++)
+        {
+            session.Send(Outgoing.Serve(i, 0, PieceLength));
+        }
+        await StartAsync(session);
+
+        session.Part();
+        _engine.UploadSlots.Release();
+
+        // The block in hand goes out whole, the others not at all, then a clean close: never a frame
+        // cut off (which the reader reports as a protocol violation).
+        var received = await ReadAsync(1);
+        Assert.Equal(["Piece(0, 0, 65536)"], received.Select(m => m.Text));
+        Assert.Equal(_content.AsSpan(0, PieceLength).ToArray(), received[0].Data);
+        Assert.Null(await _client!.ReadMessageAsync(_timeout.Token));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()

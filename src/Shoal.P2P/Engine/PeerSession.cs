@@ -23,6 +23,9 @@ internal sealed partial class PeerSession
     /// <summary>Bytes a connection may upload before it gives its upload slot back to waiting connections.</summary>
     private const long SlotQuantum = 8L * 1024 * 1024;
 
+    /// <summary>How long a parting connection may take to see the peer close its side too.</summary>
+    private static readonly TimeSpan PartGrace = TimeSpan.FromSeconds(2);
+
     private readonly Swarm _swarm;
     private readonly PeerEngine _engine;
     private readonly Channel<Outgoing> _queue = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
@@ -34,6 +37,7 @@ internal sealed partial class PeerSession
     private Task _writer = Task.CompletedTask;
     private int _serving;
     private int _closed;
+    private int _parting;
     private long _received;
     private long _sent;
     private Bitfield? _offered;
@@ -128,6 +132,28 @@ internal sealed partial class PeerSession
         else
         {
             Abort();
+        }
+    }
+
+    /// <summary>
+    /// Ends a connection that has nothing left to carry (both ends have the whole blob) at a frame
+    /// boundary: the frame being written is finished, queued blocks are dropped, and our side is shut
+    /// down, so the peer sees a clean close rather than a frame cut off; a peer that does not close
+    /// its side within <see cref="PartGrace"/> is cut off.
+    /// </summary>
+    public void Part()
+    {
+        if (Interlocked.Exchange(ref _parting, 1) != 0 || Volatile.Read(ref _closed) != 0)
+        {
+            return;
+        }
+        _queue.Writer.TryComplete();
+        try
+        {
+            _abort.CancelAfter(PartGrace);
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -369,6 +395,10 @@ internal sealed partial class PeerSession
                         return;
                     }
                 }
+                if (Volatile.Read(ref _parting) != 0)
+                {
+                    blocks.Clear(); // the peer has the whole blob: nothing queued is worth sending
+                }
                 if (blocks.TryDequeue(out var block))
                 {
                     if (_cancelled.TryRemove((block.Index, block.Offset), out _))
@@ -396,6 +426,10 @@ internal sealed partial class PeerSession
                 await connection.FlushAsync(token);
                 if (!await reader.WaitToReadAsync(token))
                 {
+                    if (Volatile.Read(ref _parting) != 0)
+                    {
+                        _socket?.Shutdown(SocketShutdown.Send);
+                    }
                     return;
                 }
             }
@@ -469,6 +503,13 @@ internal sealed partial class PeerSession
 
     private void Fail(Exception ex)
     {
+        if (Volatile.Read(ref _parting) != 0)
+        {
+            // Whatever ends a parting connection (the peer closing, a block it was still sending cut
+            // off, the grace running out) is expected.
+            Abort();
+            return;
+        }
         if (ex is ProtocolException protocol && Volatile.Read(ref _closed) == 0 && _connection is { } connection)
         {
             Log.ProtocolViolation(_engine.Logger, Address, protocol.Code, protocol.Message);
@@ -486,7 +527,11 @@ internal sealed partial class PeerSession
 
     private async Task FinishAsync()
     {
-        // Let the writer send a queued Error (it closes after it), but not for long.
+        // The read side ended (the peer closed, sent an Error, broke the protocol): end the write side
+        // at a frame boundary too, dropping queued blocks, so the peer sees a clean close rather than
+        // a block cut off. Let the writer send a queued Error, but not for long.
+        Volatile.Write(ref _parting, 1);
+        _queue.Writer.TryComplete();
         await Task.WhenAny(_writer, Task.Delay(TimeSpan.FromSeconds(1)));
         Abort();
         try

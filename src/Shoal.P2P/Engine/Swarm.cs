@@ -705,7 +705,8 @@ internal sealed partial class Swarm
         {
             return false;
         }
-        Drop(session, null, null);
+        session.Part();
+        Remove(session);
         return true;
     }
 
