@@ -58,21 +58,12 @@ public sealed class WriterPriorityTests : IAsyncLifetime
     [Fact]
     public async Task ControlMessagesQueuedWhileBlocksWait_OvertakeTheBlocksNotYetSent()
     {
-        // One upload slot, held by the test: the writer takes the queued blocks in hand, flushes
-        // what it buffered (the greeting) and waits for the slot before sending any block.
-        var session = await CreateSessionAsync(new P2POptions { UploadSlots = 1 });
-        await _engine!.UploadSlots.WaitAsync(_timeout.Token);
-        for (var i = 0; i < 4; i++)
-        {
-            session.Send(Outgoing.Serve(i, 0, PieceLength));
-        }
-        await StartAsync(session);
+        var session = await StartWithFourBlocksWaitingForTheSlotAsync();
 
-        // The greeting arrived, so the writer drained the queue and waits with four blocks in hand.
         session.Send(Outgoing.Have(6));
         session.Send(Outgoing.Cancel(7, 0, PieceLength));
         session.Send(new Outgoing(MessageType.KeepAlive, 0, 0, 0));
-        _engine.UploadSlots.Release();
+        _engine!.UploadSlots.Release();
         var received = await ReadAsync(7);
 
         // The block in hand when they were queued goes first; the rest wait behind them.
@@ -103,17 +94,10 @@ public sealed class WriterPriorityTests : IAsyncLifetime
     [Fact]
     public async Task Part_WithBlocksQueued_SendsTheBlockInHandThenClosesBetweenFrames()
     {
-        // As in the test above, the writer holds the queued blocks and waits for the slot the test has.
-        var session = await CreateSessionAsync(new P2POptions { UploadSlots = 1 });
-        await _engine!.UploadSlots.WaitAsync(_timeout.Token);
-        for (var i = 0; i < 4; i++)
-        {
-            session.Send(Outgoing.Serve(i, 0, PieceLength));
-        }
-        await StartAsync(session);
+        var session = await StartWithFourBlocksWaitingForTheSlotAsync();
 
         session.Part();
-        _engine.UploadSlots.Release();
+        _engine!.UploadSlots.Release();
 
         // The block in hand goes out whole, the others not at all, then a clean close: never a frame
         // cut off (which the reader reports as a protocol violation).
@@ -166,6 +150,23 @@ public sealed class WriterPriorityTests : IAsyncLifetime
         var session = new PeerSession(swarm, _engine, outgoing: false, "test");
         session.Send(new Outgoing(MessageType.Handshake, 0, 0, 0, HandshakeMessage.For(_info, _engine.PeerId, null)));
         session.Send(new Outgoing(MessageType.Bitfield, 0, 0, 0, _file.Snapshot()));
+        return session;
+    }
+
+    /// <summary>
+    /// A running session with one upload slot, held by the test, and blocks 0–3 queued: the writer
+    /// takes them in hand, flushes what it buffered (the greeting, read here) and waits for the slot
+    /// before sending any block.
+    /// </summary>
+    private async Task<PeerSession> StartWithFourBlocksWaitingForTheSlotAsync()
+    {
+        var session = await CreateSessionAsync(new P2POptions { UploadSlots = 1 });
+        await _engine!.UploadSlots.WaitAsync(_timeout.Token);
+        for (var i = 0; i < 4; i++)
+        {
+            session.Send(Outgoing.Serve(i, 0, PieceLength));
+        }
+        await StartAsync(session);
         return session;
     }
 
