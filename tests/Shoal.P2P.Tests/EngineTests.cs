@@ -237,6 +237,100 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Announce_HandsOutAPeerThatDialledUs_NoSecondConnection()
+    {
+        // B dialled A, so A knows B only by B's ephemeral address. When the tracker hands B's listening
+        // address to A, B's id must keep A from dialling it again: the duplicate rule would close one of
+        // the two connections, with the requests in flight on it.
+        var pair = await StartPairAsync();
+        await using (pair)
+        {
+            pair.AnnouncerA.Peers = [pair.Origin, new PeerAddress("127.0.0.1", pair.B.LocalEndPoint!.Port, IsOrigin: false, pair.B.PeerId)];
+            var announced = pair.AnnouncerA.Calls;
+            await WaitUntilAsync(() => pair.AnnouncerA.Calls >= announced + 2);
+
+            Assert.Equal(2, pair.A.Stats.ConnectionsOpened);
+            Assert.Equal(2, pair.B.Stats.ConnectionsOpened);
+            Assert.Equal(2, pair.A.ConnectionCount);
+        }
+    }
+
+    [Fact]
+    public async Task Incoming_HandshakeOfAPeerAlreadyConnected_RefusedAndTheWorkingConnectionKept()
+    {
+        var pair = await StartPairAsync();
+        await using (pair)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await socket.ConnectAsync(System.Net.IPAddress.Loopback, pair.A.LocalEndPoint!.Port, timeout.Token);
+            await using var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+            await connection.WriteAsync(HandshakeMessage.For(pair.Info, pair.B.PeerId, null), timeout.Token);
+
+            var answer = (await connection.ReadMessageAsync(timeout.Token))!.Value;
+
+            Assert.Equal(MessageType.Error, answer.Type);
+            Assert.Equal(PeerErrorCode.DuplicateConnection, answer.Error.Code);
+            Assert.Equal(2, pair.A.Stats.ConnectionsOpened);
+            var download = await pair.A.DownloadAsync(pair.Info, null, timeout.Token);
+            await download.Completion.WaitAsync(timeout.Token);
+        }
+    }
+
+    /// <summary>
+    /// An origin seeding slowly and two agents downloading from it and from each other: A started
+    /// first, announcing only the origin; B's tracker answer names A, so B dials A. Returns once A holds
+    /// both connections (the origin's and B's).
+    /// </summary>
+    private async Task<AgentPair> StartPairAsync()
+    {
+        var content = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+        var (info, path) = await WriteBlobAsync(content);
+        var seeder = new PeerEngine(new P2POptions { EgressLimit = 1024 * 1024 }, new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        seeder.Start();
+        var origin = new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true);
+        var announcerA = new FakeAnnouncer(origin) { Interval = TimeSpan.FromMilliseconds(100) };
+        var a = StartAgent("a", announcerA);
+        await a.DownloadAsync(info, null, CancellationToken.None);
+        var b = StartAgent("b", new FakeAnnouncer(origin, new PeerAddress("127.0.0.1", a.LocalEndPoint!.Port, IsOrigin: false, a.PeerId)));
+        await b.DownloadAsync(info, null, CancellationToken.None);
+        await WaitUntilAsync(() => a.Stats.ConnectionsOpened == 2 && b.Stats.ConnectionsOpened == 2);
+        return new AgentPair(info, origin, seeder, a, announcerA, b);
+    }
+
+    private PeerEngine StartAgent(string name, IAnnouncer announcer)
+    {
+        var agent = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        {
+            Store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, name, "store") }),
+            Partials = new PartialStore(Path.Combine(_root, name, "partial")),
+            Announcer = announcer,
+        });
+        agent.Start();
+        return agent;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(10);
+        }
+    }
+
+    private sealed record AgentPair(MetaInfo Info, PeerAddress Origin, PeerEngine Seeder, PeerEngine A, FakeAnnouncer AnnouncerA, PeerEngine B) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+            await Seeder.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task PartialStore_Reopen_KeepsOnlyPiecesThatStillVerify()
     {
         var content = RandomNumberGenerator.GetBytes(4 * 256 * 1024);
@@ -335,7 +429,19 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
 
     private sealed class FakeAnnouncer(params PeerAddress[] peers) : IAnnouncer
     {
+        private int _calls;
+
+        /// <summary>What the next announces hand out.</summary>
+        public PeerAddress[] Peers { get; set; } = peers;
+
+        public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+
+        public int Calls => Volatile.Read(ref _calls);
+
         public Task<AnnounceResult> AnnounceAsync(MetaInfo info, string? @namespace, PeerId self, int port, bool complete, CancellationToken cancellationToken)
-            => Task.FromResult(new AnnounceResult(peers, TimeSpan.FromSeconds(1)));
+        {
+            Interlocked.Increment(ref _calls);
+            return Task.FromResult(new AnnounceResult(Peers, Interval));
+        }
     }
 }

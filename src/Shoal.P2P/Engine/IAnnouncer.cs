@@ -6,7 +6,11 @@ namespace Shoal.P2P.Engine;
 /// <param name="Host">An IP address or a host name.</param>
 /// <param name="Port">The peer's P2P port.</param>
 /// <param name="IsOrigin">True for an origin.</param>
-public readonly record struct PeerAddress(string Host, int Port, bool IsOrigin)
+/// <param name="Id">
+/// The peer's id when the tracker knows it: a peer already connected to us (for example one that
+/// dialled us, which we know only by its ephemeral address) is then not dialled a second time.
+/// </param>
+public readonly record struct PeerAddress(string Host, int Port, bool IsOrigin, PeerId? Id = null)
 {
     /// <inheritdoc />
     public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";

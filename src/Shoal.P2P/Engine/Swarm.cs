@@ -232,6 +232,13 @@ internal sealed partial class Swarm
         {
             (refusal, reason) = (PeerErrorCode.DuplicateConnection, "that is us");
         }
+        else if (_sessions.Exists(s => s.Peer is not null && s.Remote!.PeerId == handshake.PeerId))
+        {
+            // Already connected, the other way (the peer knows us by an address it did not connect
+            // from, e.g. from the tracker): the working connection stays; requests in flight on it
+            // would be lost if the duplicate rule below closed it.
+            (refusal, reason) = (PeerErrorCode.DuplicateConnection, "already connected");
+        }
         else if (IsBanned(handshake.PeerId.ToString()))
         {
             (refusal, reason) = (PeerErrorCode.Forbidden, "banned from this swarm");
@@ -291,6 +298,14 @@ internal sealed partial class Swarm
         SeedReady(session);
         Fill(session);
     }
+
+    /// <summary>
+    /// The tracker's id of <paramref name="peer"/> is ours, or that of a peer we have a session with
+    /// (either direction): an agent that dialled us is known here only by its ephemeral address, so
+    /// the address alone would not stop us from dialling it a second time.
+    /// </summary>
+    private bool IsSelfOrConnected(PeerAddress peer)
+        => peer.Id is { } id && (id == _engine.PeerId || _sessions.Exists(s => s.Remote?.PeerId == id || s.Dialled?.Id == id));
 
     private string DialerOf(PeerSession session) => session.Outgoing ? _engine.PeerId.ToString() : session.Remote!.PeerId.ToString();
 
@@ -368,7 +383,7 @@ internal sealed partial class Swarm
             foreach (var peer in result.Peers)
             {
                 var key = peer.ToString();
-                if (!_addresses.Contains(key) && !IsBanned(key) && !_candidates.Exists(c => string.Equals(c.ToString(), key, StringComparison.OrdinalIgnoreCase)))
+                if (!_addresses.Contains(key) && !IsBanned(key) && !IsSelfOrConnected(peer) && !_candidates.Exists(c => string.Equals(c.ToString(), key, StringComparison.OrdinalIgnoreCase)))
                 {
                     _candidates.Add(peer);
                 }
@@ -604,7 +619,7 @@ internal sealed partial class Swarm
             }
             _candidates.RemoveAt(i);
             var key = candidate.ToString();
-            if (_addresses.Contains(key) || IsBanned(key))
+            if (_addresses.Contains(key) || IsBanned(key) || IsSelfOrConnected(candidate))
             {
                 continue;
             }

@@ -29,7 +29,7 @@ public sealed class TrackerAnnouncer : IAnnouncer
         {
             if (p.Port is > 0 and <= 65535 && !string.IsNullOrEmpty(p.Ip))
             {
-                peers.Add(new PeerAddress(p.Ip, p.Port, p.Origin));
+                peers.Add(new PeerAddress(p.Ip, p.Port, p.Origin, PeerId.TryParse(p.Id, out var id) ? id : null));
             }
         }
         var interval = double.IsFinite(answer.IntervalSeconds) && answer.IntervalSeconds > 0
