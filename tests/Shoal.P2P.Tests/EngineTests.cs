@@ -112,17 +112,41 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         await using var c = await GreetAsync(port, info, token);
         Assert.Equal([9, 10, 11, 12], await ReadOffersAsync(c, 4, token));
 
-        // Three pieces are left unoffered; then everything counts once (sent or offered) and the
-        // lowest index wins: 0 (offered to A), ahead of 2 (sent) and the rest.
+        // Three pieces are left unoffered, and D gets only those: until every piece was sent once, no
+        // piece is offered twice (its second copy would delay another's first). Its request is
+        // answered with the piece, not with a fourth offer.
         await using var d = await GreetAsync(port, info, token);
-        Assert.Equal([13, 14, 15, 0], await ReadOffersAsync(d, 4, token));
+        Assert.Equal([13, 14, 15], await ReadOffersAsync(d, 3, token));
+        await RequestPiecesAsync(d, [13], info, token);
 
-        // Pieces an agent has are never offered to it: E has 1 and 2, every piece but 0 counts once.
+        // Every piece sent once: each agent is told the origin has everything.
+        await RequestPiecesAsync(a, [0, 1, 3, 8], info, token);
+        await RequestPiecesAsync(b, [4, 5, 6, 7], info, token);
+        await RequestPiecesAsync(c, [9, 10, 11, 12], info, token);
+        await RequestPiecesAsync(d, [14, 15], info, token);
+        foreach (var agent in new[] { a, b, c, d })
+        {
+            Assert.Equal(MessageType.Complete, (await agent.ReadMessageAsync(token))!.Value.Type);
+        }
+
+        // A newcomer is offered the least-sent pieces, never those it has: E has 1 and 2.
         var has = new Bitfield(info.PieceCount);
         has.Set(1);
         has.Set(2);
         await using var e = await GreetAsync(port, info, token, has);
-        Assert.Equal([3, 4, 5, 6], await ReadOffersAsync(e, 4, token));
+        Assert.Equal([0, 3, 4, 5], await ReadOffersAsync(e, 4, token));
+    }
+
+    /// <summary>Requests each piece in turn and checks the next message is that piece.</summary>
+    private static async Task RequestPiecesAsync(PeerConnection connection, int[] pieces, MetaInfo info, CancellationToken token)
+    {
+        foreach (var index in pieces)
+        {
+            await connection.WriteAsync(new RequestMessage(index, 0, info.PieceSize(index)), token);
+            var piece = (await connection.ReadMessageAsync(token))!.Value;
+            Assert.Equal(MessageType.Piece, piece.Type);
+            Assert.Equal(index, piece.PieceIndex);
+        }
     }
 
     private static async Task<List<int>> ReadOffersAsync(PeerConnection connection, int count, CancellationToken token)

@@ -5,11 +5,14 @@ namespace Shoal.P2P.Engine;
 
 /// <summary>
 /// Seeding by origins ("super-seeding"): an origin's seed swarm does not advertise the whole blob.
-/// Each agent is offered a few pieces at a time (HavePiece after an empty Bitfield), the pieces the
-/// origin has sent the fewest times counting offers still open (lowest index first among equals), so agents fetch different pieces
-/// from the origin and trade them among themselves. A piece offered to a session stays open until
+/// Each agent is offered a few pieces at a time (HavePiece after an empty Bitfield), pieces nobody
+/// was sent or offered yet (lowest index first), so agents fetch different pieces from the origin
+/// and trade them among themselves: the swarm waits on the origin's upload until every piece left
+/// it once, so no piece goes out twice before that. A piece offered to a session stays open until
 /// the origin finished sending it there or the agent announced it (got it elsewhere); each time an
-/// offer closes, another piece is offered. Other origins see the whole blob.
+/// offer closes, another piece is offered. Once every piece was sent once, every agent is told the
+/// origin has everything (so its endgame may ask the origin too), and newcomers are offered the
+/// least-sent pieces. Other origins see the whole blob.
 /// </summary>
 internal sealed partial class Swarm
 {
@@ -59,7 +62,9 @@ internal sealed partial class Swarm
     /// <summary>
     /// Tick: an agent that stayed the only agent of the swarm for <see cref="LoneGrace"/> has nobody to
     /// trade with; it is told we have everything (Complete), so it can follow its readers' frontier and
-    /// ranges at full speed. Agents joining within the grace are all offered pieces.
+    /// ranges at full speed. Agents joining within the grace are all offered pieces. Agents short of
+    /// offers are topped up: pieces whose offer closed without a send (the agent left, or got them
+    /// elsewhere) are free again.
     /// </summary>
     private void SeedTick()
     {
@@ -75,6 +80,10 @@ internal sealed partial class Swarm
             {
                 agents++;
                 alone = session;
+                if (session.OpenOffers.Count < OpenOffersPerSession)
+                {
+                    Offer(session);
+                }
             }
         }
         var now = _time.GetTimestamp();
@@ -114,12 +123,35 @@ internal sealed partial class Swarm
         if (_sentCount[index]++ == 0 && ++_piecesSentOnce == _sentCount.Length)
         {
             Log.SentOnce(_logger, Info.Digest, _time.GetElapsedTime(_firstOfferAt).TotalSeconds, _pieceUploads - _sentCount.Length);
+            OfferEverythingToAll();
         }
         _lastActivity = _time.GetTimestamp();
         if (session.Active)
         {
             CloseOffer(session, index);
             Offer(session);
+        }
+    }
+
+    /// <summary>
+    /// Every piece left us once: from now on the swarm holds the whole blob and our upload would sit
+    /// idle while the agents pass the last pieces around. Each agent is told we have everything, so
+    /// in its endgame it may ask us too (outside endgame agents still take from us only what no agent
+    /// peer of theirs has).
+    /// </summary>
+    private void OfferEverythingToAll()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var session in _sessions)
+        {
+            if (session.IsOrigin || session.Peer is null || !session.Active || session.OfferedAll)
+            {
+                continue;
+            }
+            CloseAllOffers(session);
+            session.OfferedAll = true;
+            session.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
+            session.LastQueued = now;
         }
     }
 
@@ -192,8 +224,11 @@ internal sealed partial class Swarm
                     (best, bestScore) = (i, score);
                 }
             }
-            if (best < 0)
+            if (best < 0 || (bestScore > 0 && _piecesSentOnce < _sentCount.Length))
             {
+                // Until every piece left us once, a piece already sent or offered elsewhere is not
+                // offered again: a second copy now would delay the first copy of another piece, and
+                // the origin's upload is what the whole swarm waits on.
                 return;
             }
             if (_firstOfferAt == 0)

@@ -667,9 +667,11 @@ internal sealed partial class Swarm
         var requested = false;
         while (peer.RequestCount < depth && _picker.TryPick(peer, out var index))
         {
-            if (peer.IsOrigin && _picker.AgentAvailability(index) > 0)
+            if (peer.IsOrigin && _picker.AgentAvailability(index) > 0 && !_picker.IsEndgame)
             {
-                // Origins serve what no agent peer can; anything else comes from the swarm.
+                // Origins serve what no agent peer can; anything else comes from the swarm, except in
+                // endgame, when the last pieces are worth a second source and an origin that sent
+                // everything once has upload to spare.
                 _picker.Release(peer, index);
                 break;
             }
