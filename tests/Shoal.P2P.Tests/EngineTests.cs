@@ -301,6 +301,33 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Endgame_OnlyAgentPeerIsSlow_OriginServesTheLastPieces()
+    {
+        // Outside endgame an agent takes from an origin only pieces none of its agent peers has; here
+        // its one agent peer has everything but uploads slowly. Once every missing piece is
+        // requested (endgame), the origin, which has said it holds everything, serves duplicates of
+        // the last ones instead of leaving the download to the slow peer.
+        var content = RandomNumberGenerator.GetBytes(1024 * 1024);
+        var (info, path) = await WriteBlobAsync(content);
+        await using var origin = StartSeeder(info, path);
+        await using var slow = new PeerEngine(new P2POptions { EgressLimit = 128 * 1024 }, new PeerEngineSetup { Seeds = new FileSeeds(info, path) });
+        slow.Start();
+        var slowPeer = new PeerAddress("127.0.0.1", slow.LocalEndPoint!.Port, IsOrigin: false, slow.PeerId);
+        var announcer = new FakeAnnouncer(slowPeer) { Interval = TimeSpan.FromMilliseconds(100) };
+        await using var agent = StartAgent("agent", announcer);
+
+        // The agent knows the slow peer has everything before it meets the origin.
+        var download = await agent.DownloadAsync(info, null, CancellationToken.None);
+        await WaitUntilAsync(() => agent.Stats.ConnectionsOpened == 1);
+        announcer.Peers = [slowPeer, new PeerAddress("127.0.0.1", origin.LocalEndPoint!.Port, IsOrigin: true)];
+        await download.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+
+        output.WriteLine($"origin sent {origin.Stats.PieceBytesSent} bytes, the slow peer {slow.Stats.PieceBytesSent}");
+        Assert.True(origin.Stats.PieceBytesSent > 0, "the origin served nothing: the download waited for the slow peer");
+        Assert.True(slow.Stats.PieceBytesSent > 0, "the agent peer was not used outside endgame");
+    }
+
     /// <summary>
     /// An origin seeding slowly and two agents downloading from it and from each other: A started
     /// first, announcing only the origin; B's tracker answer names A, so B dials A. Returns once A holds
