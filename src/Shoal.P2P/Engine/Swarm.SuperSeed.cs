@@ -104,11 +104,8 @@ internal sealed partial class Swarm
         }
         else if (_time.GetElapsedTime(alone.LoneSince, now) >= LoneGrace)
         {
-            CloseAllOffers(alone);
             Log.OfferedAll(_logger, Info.Digest, alone.Address);
-            alone.OfferedAll = true;
-            alone.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
-            alone.LastQueued = now;
+            OfferAll(alone, now);
         }
     }
 
@@ -144,15 +141,20 @@ internal sealed partial class Swarm
         var now = _time.GetTimestamp();
         foreach (var session in _sessions)
         {
-            if (session.IsOrigin || session.Peer is null || !session.Active || session.OfferedAll)
+            if (!session.IsOrigin && session.Peer is not null && session.Active && !session.OfferedAll)
             {
-                continue;
+                OfferAll(session, now);
             }
-            CloseAllOffers(session);
-            session.OfferedAll = true;
-            session.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
-            session.LastQueued = now;
         }
+    }
+
+    /// <summary>Tells the agent we have everything (Complete) instead of offering pieces one by one.</summary>
+    private void OfferAll(PeerSession session, long now)
+    {
+        CloseAllOffers(session);
+        session.OfferedAll = true;
+        session.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
+        session.LastQueued = now;
     }
 
     /// <summary>The agent announced <paramref name="index"/> (or everything, -1): its open offers of those close.</summary>

@@ -232,7 +232,7 @@ internal sealed partial class Swarm
         {
             (refusal, reason) = (PeerErrorCode.DuplicateConnection, "that is us");
         }
-        else if (_sessions.Exists(s => s.Peer is not null && s.Remote!.PeerId == handshake.PeerId))
+        else if (OpenSessionWith(handshake.PeerId) is not null)
         {
             // Already connected, the other way (the peer knows us by an address it did not connect
             // from, e.g. from the tracker): the working connection stays; requests in flight on it
@@ -273,18 +273,14 @@ internal sealed partial class Swarm
             Drop(session, PeerErrorCode.Forbidden, "banned from this swarm");
             return;
         }
-        foreach (var other in _sessions)
+        if (OpenSessionWith(remote.PeerId) is { } other)
         {
-            if (!ReferenceEquals(other, session) && other.Peer is not null && other.Remote!.PeerId == remote.PeerId)
+            // Two connections between the same peers: keep the one dialled by the lower peer id (both sides agree).
+            var keepOther = string.CompareOrdinal(DialerOf(other), DialerOf(session)) <= 0;
+            Drop(keepOther ? session : other, PeerErrorCode.DuplicateConnection, "already connected");
+            if (keepOther)
             {
-                // Two connections between the same peers: keep the one dialled by the lower peer id (both sides agree).
-                var keepOther = string.CompareOrdinal(DialerOf(other), DialerOf(session)) <= 0;
-                Drop(keepOther ? session : other, PeerErrorCode.DuplicateConnection, "already connected");
-                if (keepOther)
-                {
-                    return;
-                }
-                break;
+                return;
             }
         }
         session.Peer = _picker.AddPeer(remote.IsOrigin, session);
@@ -306,6 +302,9 @@ internal sealed partial class Swarm
     /// </summary>
     private bool IsSelfOrConnected(PeerAddress peer)
         => peer.Id is { } id && (id == _engine.PeerId || _sessions.Exists(s => s.Remote?.PeerId == id || s.Dialled?.Id == id));
+
+    /// <summary>The open session (bitfields exchanged) with the peer <paramref name="id"/>, if any.</summary>
+    private PeerSession? OpenSessionWith(PeerId id) => _sessions.Find(s => s.Peer is not null && s.Remote!.PeerId == id);
 
     private string DialerOf(PeerSession session) => session.Outgoing ? _engine.PeerId.ToString() : session.Remote!.PeerId.ToString();
 
