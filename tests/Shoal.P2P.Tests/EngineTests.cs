@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Shoal.Core;
 using Shoal.Core.Blobs;
 using Shoal.Core.Store;
+using Shoal.TestKit;
 using Shoal.P2P.Engine;
 using Shoal.P2P.Protocol;
 using Shoal.P2P.Storage;
@@ -271,7 +272,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         {
             pair.AnnouncerA.Peers = [pair.Origin, new PeerAddress("127.0.0.1", pair.B.LocalEndPoint!.Port, IsOrigin: false, pair.B.PeerId)];
             var announced = pair.AnnouncerA.Calls;
-            await WaitUntilAsync(() => pair.AnnouncerA.Calls >= announced + 2);
+            await Poll.UntilAsync(() => pair.AnnouncerA.Calls >= announced + 2);
 
             Assert.Equal(2, pair.A.Stats.ConnectionsOpened);
             Assert.Equal(2, pair.B.Stats.ConnectionsOpened);
@@ -319,7 +320,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
 
         // The agent knows the slow peer has everything before it meets the origin.
         var download = await agent.DownloadAsync(info, null, CancellationToken.None);
-        await WaitUntilAsync(() => agent.Stats.ConnectionsOpened == 1);
+        await Poll.UntilAsync(() => agent.Stats.ConnectionsOpened == 1);
         announcer.Peers = [slowPeer, new PeerAddress("127.0.0.1", origin.LocalEndPoint!.Port, IsOrigin: true)];
         await download.Completion.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -345,30 +346,24 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         await a.DownloadAsync(info, null, CancellationToken.None);
         var b = StartAgent("b", new FakeAnnouncer(origin, new PeerAddress("127.0.0.1", a.LocalEndPoint!.Port, IsOrigin: false, a.PeerId)));
         await b.DownloadAsync(info, null, CancellationToken.None);
-        await WaitUntilAsync(() => a.Stats.ConnectionsOpened == 2 && b.Stats.ConnectionsOpened == 2);
+        await Poll.UntilAsync(() => a.Stats.ConnectionsOpened == 2 && b.Stats.ConnectionsOpened == 2);
         return new AgentPair(info, origin, seeder, a, announcerA, b);
     }
 
+    /// <summary>An agent engine with its own store and partials under the test's directory, started.</summary>
     private PeerEngine StartAgent(string name, IAnnouncer announcer)
+        => StartAgent(new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, name, "store") }), Path.Combine(_root, name, "partial"), announcer);
+
+    private static PeerEngine StartAgent(BlobStore store, string partials, IAnnouncer announcer)
     {
         var agent = new PeerEngine(new P2POptions(), new PeerEngineSetup
         {
-            Store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, name, "store") }),
-            Partials = new PartialStore(Path.Combine(_root, name, "partial")),
+            Store = store,
+            Partials = new PartialStore(partials),
             Announcer = announcer,
         });
         agent.Start();
         return agent;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10);
-        }
     }
 
     private sealed record AgentPair(MetaInfo Info, PeerAddress Origin, PeerEngine Seeder, PeerEngine A, FakeAnnouncer AnnouncerA, PeerEngine B) : IAsyncDisposable
@@ -444,16 +439,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>An agent engine storing into <paramref name="store"/> whose only peer is <paramref name="seeder"/>, started.</summary>
     private PeerEngine StartLeecher(PeerEngine seeder, BlobStore store)
-    {
-        var leecher = new PeerEngine(new P2POptions(), new PeerEngineSetup
-        {
-            Store = store,
-            Partials = new PartialStore(Path.Combine(_root, "partial")),
-            Announcer = new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
-        });
-        leecher.Start();
-        return leecher;
-    }
+        => StartAgent(store, Path.Combine(_root, "partial"), new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)));
 
     private async Task<(MetaInfo Info, string Path)> WriteBlobAsync(byte[] content)
         => (await MetaInfoOfAsync(content), await WriteSeedFileAsync(content));

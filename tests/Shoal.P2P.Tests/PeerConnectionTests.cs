@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Shoal.Core.Blobs;
+using Shoal.TestKit;
 using Shoal.P2P.Protocol;
 
 namespace Shoal.P2P.Tests;
@@ -62,7 +63,7 @@ public sealed class PeerConnectionTests : IAsyncLifetime
         await _client.GetStream().WriteAsync(whole.AsMemory(0, frame.Length + 1000), Token);
         waits.Clear();
         var read = receiver.ReadMessageAsync(Token).AsTask();
-        await WaitUntilAsync(() => waits.Count > 0 && waits[^1] == whole.Length - (frame.Length + 1000));
+        await Poll.UntilAsync(() => waits.Count > 0 && waits[^1] == whole.Length - (frame.Length + 1000));
         Assert.False(read.IsCompleted);
         await _client.GetStream().WriteAsync(whole.AsMemory(frame.Length + 1000), Token);
         var piece = (await read)!.Value;
@@ -257,13 +258,5 @@ public sealed class PeerConnectionTests : IAsyncLifetime
         File.WriteAllBytes(path, content);
         _tempFiles.Add(path);
         return path;
-    }
-
-    private async Task WaitUntilAsync(Func<bool> condition)
-    {
-        while (!condition())
-        {
-            await Task.Delay(10, Token);
-        }
     }
 }
