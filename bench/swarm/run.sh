@@ -704,12 +704,12 @@ EOF
 shoal_url() { echo "http://$(ip_of "$1"):$AGENT_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
 
 # Shoal's piece length for SIZE (Core's PieceLengthPolicy: about 1024 pieces, a power of two
-# between 256 KiB and 16 MiB).
+# between 64 KiB and 16 MiB).
 shoal_piece_length() {
   local wanted=$((SIZE / 1024)) p=1
   ((wanted >= 1)) || wanted=1
   while ((p < wanted)); do p=$((p * 2)); done
-  ((p >= 262144)) || p=262144
+  ((p >= 65536)) || p=65536
   ((p <= 16777216)) || p=16777216
   echo "$p"
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Time.Testing;
+using Shoal.Core.Blobs;
 using Shoal.Core.Store;
 
 namespace Shoal.Core.Tests;
@@ -189,6 +190,27 @@ public sealed class BlobStoreTests : IDisposable
         var info = await _store.GetMetaInfoAsync(digest, CancellationToken.None);
 
         Assert.Equal(result.MetaInfo.InfoHash, info!.InfoHash);
+    }
+
+    [Fact]
+    public async Task GetMetaInfoAsync_PieceLengthOfAnEarlierPolicy_IsRecomputed()
+    {
+        // A store written by a version whose smallest piece was 256 KiB: a 400,000-byte blob had two
+        // pieces; today's policy cuts it into 64 KiB pieces, and every store must agree on that.
+        var data = RandomNumberGenerator.GetBytes(400_000);
+        var digest = Digest.Compute(data);
+        await _store.WriteAsync(digest, new MemoryStream(data), data.Length, CancellationToken.None);
+        var metaInfoFile = _dir.AllFiles().Single(f => f.EndsWith("metainfo.json", StringComparison.Ordinal));
+        const int EarlierPieceLength = 256 * 1024;
+        var hashes = data.Chunk(EarlierPieceLength).SelectMany(SHA256.HashData).ToArray();
+        var earlier = new MetaInfo(digest, data.Length, EarlierPieceLength, hashes);
+        await File.WriteAllBytesAsync(metaInfoFile, earlier.ToJson());
+
+        var info = await _store.GetMetaInfoAsync(digest, CancellationToken.None);
+
+        Assert.Equal(PieceLengthPolicy.For(data.Length), info!.PieceLength);
+        Assert.NotEqual(earlier.PieceLength, info.PieceLength);
+        Assert.Equal(info.InfoHash, MetaInfo.FromJson(await File.ReadAllBytesAsync(metaInfoFile)).InfoHash);
     }
 
     [Fact]

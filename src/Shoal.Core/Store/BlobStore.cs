@@ -97,7 +97,10 @@ public sealed class BlobStore
         try
         {
             var info = MetaInfo.FromJson(await File.ReadAllBytesAsync(path, cancellationToken));
-            if (info.Digest == digest)
+            // A piece length the policy no longer picks was stored by an earlier version: derived
+            // again, so every store of the cluster hands out the same metainfo (its info hash decides
+            // which swarm a peer joins).
+            if (info.Digest == digest && info.PieceLength == PieceLengthPolicy.For(info.Length))
             {
                 return info;
             }
@@ -105,7 +108,7 @@ public sealed class BlobStore
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or FormatException)
         {
         }
-        // Missing or damaged: derive it again from the verified bytes.
+        // Missing, damaged or outdated: derive it again from the verified bytes.
         await using var stream = OpenRead(digest, touch: false);
         if (stream is null)
         {
