@@ -20,8 +20,8 @@ public class PieceHashingBenchmarks
     private MetaInfo? _info;
     private BlobHasher? _hasher;
 
-    /// <summary>The piece length: 256 KiB, 1 MiB, 4 MiB.</summary>
-    [Params(256 * 1024, 1024 * 1024, 4 * 1024 * 1024)]
+    /// <summary>The piece length: 64 KiB (the smallest the policy picks), 256 KiB, 1 MiB, 4 MiB.</summary>
+    [Params(64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024)]
     public int Bytes { get; set; }
 
     [GlobalSetup]
