@@ -16,6 +16,33 @@ namespace Shoal.Hosting;
 /// </summary>
 public static class ServiceHost
 {
+    /// <summary>
+    /// Starts <paramref name="app"/>; when the start fails (a port in use, a store that cannot be
+    /// opened), first stops what had started (background services such as the origin's write-back
+    /// worker keep running otherwise, and then fail on the stores the host disposes under them), and
+    /// rethrows. The caller still disposes the host.
+    /// </summary>
+    public static async Task StartOrStopAsync(this WebApplication app, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            try
+            {
+                await app.StopAsync(CancellationToken.None);
+            }
+            catch (Exception)
+            {
+                // The start's own failure is the one to report.
+            }
+            throw;
+        }
+    }
+
     /// <summary>Creates a builder that listens where <paramref name="listen"/> says and logs at <paramref name="logLevel"/>.</summary>
     public static WebApplicationBuilder CreateBuilder(string component, ListenOptions listen, LogLevel logLevel = LogLevel.Information)
     {

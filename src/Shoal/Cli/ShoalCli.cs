@@ -128,8 +128,9 @@ internal static class ShoalCli
         }
         var configuration = ShoalConfiguration.Load(configFile, overrides);
         await using var app = component.Build(configuration);
+        await app.StartOrStopAsync(CancellationToken.None);
         // The console lifetime turns Ctrl+C and SIGTERM into a graceful stop.
-        await ((IHost)app).RunAsync();
+        await ((IHost)app).WaitForShutdownAsync();
         return ExitCodes.Success;
     }
 

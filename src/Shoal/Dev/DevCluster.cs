@@ -209,7 +209,7 @@ public sealed class DevCluster : IAsyncDisposable
         });
         try
         {
-            await app.StartAsync(cancellationToken);
+            await app.StartOrStopAsync(cancellationToken);
         }
         catch (IOException ex)
         {
