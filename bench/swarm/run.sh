@@ -547,6 +547,38 @@ end_timed() {
   for f in "$@"; do rm -f "$f"; done
 }
 
+# Every host's client starts at the same moment, and starting it is not timed. Creating a process
+# tree per host (a subshell, `ip netns exec`, `timeout`) costs this machine milliseconds of CPU each:
+# 16-32 of them right after T0 took about a second of CPU from every system's first second. So each
+# client is created before the clock starts, stops itself (SIGSTOP) just before it execs the client
+# program, and all are continued together right after T0: only the exec and the work are timed.
+#
+# "${HELD[@]}" PIDFILE CMD...: writes its pid to PIDFILE, stops, and once continued execs CMD.
+HELD=(bash -c 'echo $$ >"$0"; kill -STOP $$; exec "$@"')
+
+# held_ready NAME: true once every host's held client (pid in hI/NAME.pid) is stopped; false after 60 s.
+held_ready() {
+  local name=$1 i n line state pid
+  for ((n = 0; n < 600; n++)); do
+    for ((i = 1; i <= N; i++)); do
+      [[ -s $RUN/h$i/$name.pid ]] && read -r pid <"$RUN/h$i/$name.pid" || break
+      read -r line 2>/dev/null </proc/"$pid"/stat || break
+      state=${line##*) }
+      [[ ${state%% *} == T ]] || break
+    done
+    ((i > N)) && return 0
+    nap 0.1
+  done
+  return 1
+}
+
+# release_held NAME: continues every host's held client.
+release_held() {
+  local name=$1 i
+  local pid
+  for ((i = 1; i <= N; i++)); do read -r pid <"$RUN/h$i/$name.pid" && kill -CONT "$pid" 2>/dev/null || true; done
+}
+
 # http_pulls NAME URL_OF: every host h1..hN GETs the blob at once with curl (URL_OF I prints host
 # I's URL), writing it to a file; completion stamped in hI/NAME.done, curl's CPU in hI/NAME.times.
 PULL_FILES=()
@@ -554,14 +586,13 @@ http_pulls() {
   local name=$1 url_of=$2 i pids=()
   PULL_FILES=()
   for ((i = 1; i <= N; i++)); do
-    rm -f "$RUN/h$i/$name".{blob,done,times,err}
+    rm -f "$RUN/h$i/$name".{blob,done,times,err,pid}
     PULL_FILES+=("$RUN/h$i/$name.blob")
   done
-  begin_timed "$name"
   for ((i = 1; i <= N; i++)); do
     (
-      code=$(in_host "$i" timeout -k 5 $((TIMEOUT + 10)) curl -sS --max-time "$TIMEOUT" -o "$RUN/h$i/$name.blob" \
-        -w '%{http_code}' "$($url_of "$i")" 2>"$RUN/h$i/$name.err") || true
+      code=$(in_host "$i" timeout -k 5 $((TIMEOUT + 70)) "${HELD[@]}" "$RUN/h$i/$name.pid" curl -sS --max-time "$TIMEOUT" \
+        -o "$RUN/h$i/$name.blob" -w '%{http_code}' "$($url_of "$i")" 2>"$RUN/h$i/$name.err") || true
       [[ $code == 200 ]] && echo "$EPOCHREALTIME" >"$RUN/h$i/$name.done"
       [[ $code == 200 ]] || echo "HTTP $code" >>"$RUN/h$i/$name.err"
       times >"$RUN/h$i/$name.times"
@@ -569,6 +600,9 @@ http_pulls() {
     pids+=($!)
   done
   CHILDREN=("${pids[@]}")
+  held_ready "$name" || die "$name: the clients did not all start within 60 s"
+  begin_timed "$name"
+  release_held "$name"
   wait "${pids[@]}" 2>/dev/null || true
   CHILDREN=()
 }
@@ -791,11 +825,14 @@ bench_bt() {
   done
 
   log "bt: $N aria2c leechers, piece 2^$piece_log2 (timeout ${TIMEOUT}s)"
-  begin_timed bt
   for ((i = 1; i <= N; i++)); do
-    spawn "$i" bt-leecher env BENCH_DONE_FILE="$RUN/h$i/bt.done" aria2c "${ARIA[@]}" --dir="$RUN/h$i/bt" \
-      --on-bt-download-complete="$dir/done-hook.sh" "$torrent"
+    rm -f "$RUN/h$i/bt.pid"
+    spawn "$i" bt-leecher "${HELD[@]}" "$RUN/h$i/bt.pid" env BENCH_DONE_FILE="$RUN/h$i/bt.done" aria2c "${ARIA[@]}" \
+      --dir="$RUN/h$i/bt" --on-bt-download-complete="$dir/done-hook.sh" "$torrent"
   done
+  held_ready bt || die "bt: the leechers did not all start within 60 s"
+  begin_timed bt
+  release_held bt
   # Leechers keep seeding after completing: poll the hook's files, with builtins only, until all
   # are there or the timeout.
   deadline=$((${T0%.*} + TIMEOUT))
