@@ -228,6 +228,58 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Assert.False(store.Contains(Digest.Compute(content)));
     }
 
+    [Fact]
+    public async Task Download_AgentPeerIsToldOnlyOfPiecesItLacks()
+    {
+        // A scripted agent peer holds the first half of the blob and serves it; the origin has the
+        // rest. Announcing a piece to a peer that announced it itself would carry nothing: the peer
+        // must hear of exactly the pieces it lacks.
+        var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        var (info, path) = await WriteBlobAsync(content);
+        Assert.True(info.PieceCount >= 4);
+        await using var origin = StartSeeder(info, path);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var held = new Bitfield(info.PieceCount);
+        for (var i = 0; i < info.PieceCount / 2; i++)
+        {
+            held.Set(i);
+        }
+        await using var agent = StartAgent("agent", new FakeAnnouncer(
+            new PeerAddress("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndpoint).Port, IsOrigin: false),
+            new PeerAddress("127.0.0.1", origin.LocalEndPoint!.Port, IsOrigin: true)));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var token = timeout.Token;
+        var download = await agent.DownloadAsync(info, null, token);
+
+        using var socket = await listener.AcceptSocketAsync(token);
+        await using var peer = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false));
+        Assert.Equal(MessageType.Handshake, (await peer.ReadMessageAsync(token))!.Value.Type);
+        await peer.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), null), token);
+        peer.Reader.BindTo(info);
+        await peer.WriteAsync(new BitfieldMessage(held), token);
+        var told = new List<int>();
+        var served = 0;
+        while (await peer.ReadMessageAsync(token) is { Type: not MessageType.Complete } message)
+        {
+            if (message.Type == MessageType.HavePiece)
+            {
+                told.Add(message.PieceIndex);
+            }
+            else if (message.Type == MessageType.Request)
+            {
+                var start = (int)info.PieceOffset(message.PieceIndex) + message.Offset;
+                await peer.WritePieceAsync(message.PieceIndex, message.Offset, content.AsMemory(start, message.Length), token);
+                served++;
+            }
+        }
+        await download.Completion.WaitAsync(token);
+
+        output.WriteLine($"served {served} blocks; told of {told.Count} pieces");
+        Assert.True(served > 0, "the agent took nothing from its agent peer");
+        Assert.Equal(Enumerable.Range(info.PieceCount / 2, info.PieceCount - (info.PieceCount / 2)), told.Order());
+    }
+
     private static async Task<PeerConnection> GreetAsync(int port, MetaInfo info, CancellationToken token, Bitfield? have = null)
     {
         var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);

@@ -84,7 +84,9 @@ public sealed class PeerSocketsTests
     private static async Task<bool> ReceiveAsync(Socket socket)
     {
         var buffer = new byte[1];
-        var read = await socket.ReceiveAsync(buffer, SocketFlags.None);
+        // No synchronization context: the continuation runs wherever the socket completes the read
+        // (the test runner's context would otherwise move it to one of the runner's own threads).
+        var read = await socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
         Assert.Equal(1, read);
         return Thread.CurrentThread.IsThreadPoolThread;
     }

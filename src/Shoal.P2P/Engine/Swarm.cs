@@ -343,7 +343,10 @@ internal sealed partial class Swarm
         }
         foreach (var other in _sessions)
         {
-            other.Send(Outgoing.Have(index));
+            if (NeedsHave(other, index))
+            {
+                other.Send(Outgoing.Have(index));
+            }
         }
         _stateDirty = true;
         Download?.Pulse();
@@ -710,6 +713,15 @@ internal sealed partial class Swarm
             session.Send(Outgoing.Cancel(index, offset, Math.Min(PeerSession.BlockSize, size - offset)));
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="session"/>'s peer should hear that we stored piece <paramref name="index"/>.
+    /// Not an agent that announced the piece itself: it never requests it from us, so the Have would
+    /// only cost both ends a message (about half of all Haves in a swarm that pulls together). Origins
+    /// hear every piece (their offers close on it), and so does a peer whose bitfield has not arrived.
+    /// </summary>
+    private static bool NeedsHave(PeerSession session, int index)
+        => session.IsOrigin || session.Peer is not { } peer || !peer.Has(index);
 
     /// <summary>
     /// Closes a connection whose two ends both have every piece: they have nothing to exchange, and
