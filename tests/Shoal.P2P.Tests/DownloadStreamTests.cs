@@ -119,6 +119,28 @@ public sealed class DownloadStreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReaderBehind_OneReadReturnsEveryVerifiedPieceAhead_UpToTheFirstMissingOneOrTheBuffer()
+    {
+        VerifyPiece(0);
+        VerifyPiece(1);
+        VerifyPiece(2);
+        VerifyPiece(4);
+        await using var stream = _download.OpenRead(100, _info.Length - 100);
+        var buffer = new byte[_info.Length];
+
+        // Pieces 0-2 at once (one write to the client instead of three); piece 3 is missing.
+        var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Timeout);
+        Assert.Equal((3 * PieceLength) - 100, read);
+        Assert.Equal(_content.AsSpan(100, read).ToArray(), buffer.AsSpan(0, read).ToArray());
+
+        // Then as far as the buffer goes, even within a piece.
+        VerifyPiece(3);
+        read = await stream.ReadAsync(buffer.AsMemory(0, PieceLength + 10)).AsTask().WaitAsync(Timeout);
+        Assert.Equal(PieceLength + 10, read);
+        Assert.Equal(_content.AsSpan(3 * PieceLength, read).ToArray(), buffer.AsSpan(0, read).ToArray());
+    }
+
+    [Fact]
     public async Task Complete_AlsoReleasesTheLastRead()
     {
         await VerifyAllPiecesAsync();
@@ -153,9 +175,14 @@ public sealed class DownloadStreamTests : IAsyncLifetime
     {
         for (var i = 0; i < _info.PieceCount; i++)
         {
-            _file.WritePiece(i, _content.AsSpan((int)_info.PieceOffset(i), _info.PieceSize(i)));
-            Assert.True(_file.MarkVerified(i));
+            VerifyPiece(i);
         }
+    }
+
+    private void VerifyPiece(int index)
+    {
+        _file.WritePiece(index, _content.AsSpan((int)_info.PieceOffset(index), _info.PieceSize(index)));
+        Assert.True(_file.MarkVerified(index));
     }
 
     private static async Task<byte[]> ReadExactlyAsync(Stream stream, long count)

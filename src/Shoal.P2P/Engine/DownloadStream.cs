@@ -66,8 +66,15 @@ internal sealed class DownloadStream : Stream
             _waitingAt = BlobDownload.ReaderNotWaiting;
             _download.ReaderAt(_id, BlobDownload.ReaderNotWaiting);
         }
-        var pieceEnd = info.PieceOffset(piece) + info.PieceSize(piece);
-        var count = (int)Math.Min(buffer.Length, Math.Min(pieceEnd, _end) - _position);
+        // As far as the buffer, the range and the verified pieces from here on go: a reader behind
+        // the download reads several pieces at once instead of one write to its client per piece.
+        var limit = Math.Min(_end, _position + buffer.Length);
+        var available = info.PieceOffset(piece) + info.PieceSize(piece);
+        while (available < limit && _download.HasPiece(++piece))
+        {
+            available += info.PieceSize(piece);
+        }
+        var count = (int)(Math.Min(available, limit) - _position);
         if (_position + count == info.Length)
         {
             // The blob's last byte goes out only once the whole blob matched its digest.
