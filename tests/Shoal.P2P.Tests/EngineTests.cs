@@ -245,9 +245,11 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         {
             held.Set(i);
         }
-        await using var agent = StartAgent("agent", new FakeAnnouncer(
-            new PeerAddress("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndpoint).Port, IsOrigin: false),
-            new PeerAddress("127.0.0.1", origin.LocalEndPoint!.Port, IsOrigin: true)));
+        // The origin is handed out only once the agent knows our pieces (it asked us for one): a piece
+        // stored before a peer's bitfield arrived is announced to it whatever it holds.
+        var scripted = new PeerAddress("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndpoint).Port, IsOrigin: false);
+        var announcer = new FakeAnnouncer(scripted) { Interval = TimeSpan.FromMilliseconds(100) };
+        await using var agent = StartAgent("agent", announcer);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var token = timeout.Token;
         var download = await agent.DownloadAsync(info, null, token);
@@ -270,7 +272,10 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
             {
                 var start = (int)info.PieceOffset(message.PieceIndex) + message.Offset;
                 await peer.WritePieceAsync(message.PieceIndex, message.Offset, content.AsMemory(start, message.Length), token);
-                served++;
+                if (served++ == 0)
+                {
+                    announcer.Peers = [scripted, new PeerAddress("127.0.0.1", origin.LocalEndPoint!.Port, IsOrigin: true)];
+                }
             }
         }
         await download.Completion.WaitAsync(token);

@@ -36,6 +36,7 @@ public sealed partial class PeerEngine : IAsyncDisposable
         Logger = (setup.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Shoal.P2P.Engine");
         Ingress = TokenBucket.Create(options.IngressLimit, 0, Time);
         Egress = TokenBucket.Create(options.EgressLimit, 0, Time);
+        DiskWatch = new DiskWatch(Time);
         UploadSlots = new SemaphoreSlim(options.UploadSlots, options.UploadSlots);
         PeerId = PeerId.NewRandom();
     }
@@ -73,6 +74,9 @@ public sealed partial class PeerEngine : IAsyncDisposable
     internal TokenBucket Ingress { get; }
 
     internal TokenBucket Egress { get; }
+
+    /// <summary>Whether connections may touch blob files on the socket event thread right now.</summary>
+    internal DiskWatch DiskWatch { get; }
 
     internal SemaphoreSlim UploadSlots { get; }
 

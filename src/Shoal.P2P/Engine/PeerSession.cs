@@ -341,7 +341,7 @@ internal sealed partial class PeerSession
         _assemblies.Remove(assembly);
         try
         {
-            if (pieceSize > InlineStoreLimit)
+            if (pieceSize > InlineStoreLimit || !_engine.DiskWatch.InlineAllowed)
             {
                 await PeerSockets.LeaveEventThreadAsync();
             }
@@ -349,7 +349,9 @@ internal sealed partial class PeerSession
             if (ok)
             {
                 _engine.Stats.Verified();
+                var started = _engine.DiskWatch.Started();
                 file.WritePiece(index, assembly.Buffer.AsSpan(0, pieceSize));
+                NoteFileCall(started, "write");
             }
             else
             {
@@ -510,18 +512,31 @@ internal sealed partial class PeerSession
             await _engine.Egress.WaitAsync(block.Length, token);
         }
         var info = _swarm.Info;
-        if (!_swarm.File.IsWritable)
+        if (!_swarm.File.IsWritable || !_engine.DiskWatch.InlineAllowed)
         {
             // A seed's blob may have left the page cache long ago: read it off the event thread.
-            // A download's pieces were written moments ago and are read where the request arrived.
+            // A download's pieces were written moments ago and are read where the request arrived,
+            // unless file calls have been slow lately.
             await PeerSockets.LeaveEventThreadAsync();
         }
-        await connection.WritePieceAsync(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length, token);
+        var started = _engine.DiskWatch.Started();
+        connection.WritePiece(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length);
+        NoteFileCall(started, "read");
+        await connection.FlushAsync(token);
         Interlocked.Add(ref _sent, block.Length);
         _engine.Stats.Sent(block.Length);
         if (_swarm.SuperSeeding && block.Offset + block.Length >= info.PieceSize(block.Index))
         {
             _swarm.Post(new SwarmEvent.PieceSent(this, block.Index));
+        }
+    }
+
+    /// <summary>Times a blob-file call (see <see cref="DiskWatch"/>) and says so when it moved file calls off the event thread.</summary>
+    private void NoteFileCall(FileCallStart started, string call)
+    {
+        if (_engine.DiskWatch.Finished(started) is { } elapsed)
+        {
+            Log.SlowFileCall(_engine.Logger, call, elapsed.TotalMilliseconds, _swarm.Info.Digest.ToString(), DiskWatch.Backoff.TotalSeconds);
         }
     }
 
@@ -622,6 +637,9 @@ internal sealed partial class PeerSession
 
         [LoggerMessage(4, LogLevel.Debug, "Peer {Address} turned the connection away ({Code}): {Text}")]
         public static partial void Refused(ILogger logger, string address, PeerErrorCode code, string text);
+
+        [LoggerMessage(5, LogLevel.Warning, "A piece {Call} of {Digest} blocked for {Milliseconds:0} ms, the third in a short time (the disk or memory pressure, not a page-cache copy); peer connections do their file calls on the thread pool until none has for {Seconds} s")]
+        public static partial void SlowFileCall(ILogger logger, string call, double milliseconds, string digest, double seconds);
 
         [LoggerMessage(3, LogLevel.Debug, "Connection to {Address} ended: {Error}: {Reason}")]
         public static partial void ConnectionEnded(ILogger logger, string address, string error, string reason);

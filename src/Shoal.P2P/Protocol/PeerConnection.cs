@@ -143,11 +143,22 @@ public sealed class PeerConnection : IAsyncDisposable
 
     /// <summary>
     /// Sends a Piece message whose block is read from <paramref name="file"/> at
-    /// <paramref name="fileOffset"/>, straight into the send buffer. The read is synchronous, in one
-    /// call: a block being passed on was just written or read, so it is in the page cache, and a
-    /// thread-pool round trip per read cost more than the copy itself.
+    /// <paramref name="fileOffset"/> (see <see cref="WritePiece(int, int, SafeFileHandle, long, int)"/>).
     /// </summary>
     public ValueTask WritePieceAsync(int pieceIndex, int offset, SafeFileHandle file, long fileOffset, int length, CancellationToken cancellationToken)
+    {
+        WritePiece(pieceIndex, offset, file, fileOffset, length);
+        return FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Appends a Piece message whose block is read from <paramref name="file"/> at
+    /// <paramref name="fileOffset"/>, straight into the send buffer, without sending it (call
+    /// <see cref="FlushAsync"/>). The read is synchronous, in one call: a block being passed on was
+    /// just written or read, so it is in the page cache, and a thread-pool round trip per read cost
+    /// more than the copy itself.
+    /// </summary>
+    public void WritePiece(int pieceIndex, int offset, SafeFileHandle file, long fileOffset, int length)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfNegative(fileOffset);
@@ -166,7 +177,6 @@ public sealed class PeerConnection : IAsyncDisposable
         }
         _output.Advance(length);
         Interlocked.Add(ref _bytesWritten, length);
-        return FlushAsync(cancellationToken);
     }
 
     /// <summary>Sends everything buffered.</summary>
