@@ -8,7 +8,8 @@ namespace Shoal.P2P.Engine;
 /// they run where the socket read completed (see <see cref="PeerSockets.Configure"/>). A call that
 /// waits for the disk instead (a disk that cannot keep up and the kernel throttling dirty pages, a
 /// page evicted under memory pressure) would hold up every socket of the process while it waits. So
-/// every such call is watched, and once <see cref="WaitsToMove"/> of them within <see cref="Backoff"/>
+/// every such call is watched (a seed's block reads are not: they may need the disk by design, and
+/// run on the pool anyway), and once <see cref="WaitsToMove"/> of them within <see cref="Backoff"/>
 /// each waited <see cref="SlowCall"/> or longer, all of them move to the thread pool until none has
 /// for <see cref="Backoff"/>. Thread-safe.
 /// </summary>

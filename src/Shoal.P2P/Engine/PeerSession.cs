@@ -519,9 +519,17 @@ internal sealed partial class PeerSession
             // unless file calls have been slow lately.
             await PeerSockets.LeaveEventThreadAsync();
         }
-        var started = _engine.DiskWatch.Started();
-        connection.WritePiece(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length);
-        NoteFileCall(started, "read");
+        if (_swarm.File.IsWritable)
+        {
+            var started = _engine.DiskWatch.Started();
+            connection.WritePiece(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length);
+            NoteFileCall(started, "read");
+        }
+        else
+        {
+            // Not watched: a seed's reads may need the disk by design, and run on the pool anyway.
+            connection.WritePiece(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length);
+        }
         await connection.FlushAsync(token);
         Interlocked.Add(ref _sent, block.Length);
         _engine.Stats.Sent(block.Length);
