@@ -16,10 +16,7 @@ public sealed class DiskWatchTests
         var watch = Watch();
         for (var i = 0; i < 100; i++)
         {
-            var started = watch.Started();
-            _switches++;
-            _time.Advance(TimeSpan.FromMilliseconds(1 + (i % 30)));
-            Assert.Null(watch.Finished(started));
+            Assert.Null(Waited(watch, TimeSpan.FromMilliseconds(1 + (i % 30))));
         }
         Assert.True(watch.InlineAllowed);
         Assert.Equal(0, watch.SlowCalls);
@@ -128,7 +125,7 @@ public sealed class DiskWatchTests
 
     private DiskWatch Watch() => new(_time, () => _switches, () => _compilingAndCollecting);
 
-    /// <summary>A call that blocked and took <paramref name="duration"/>: what <see cref="DiskWatch.Finished"/> returns for it.</summary>
+    /// <summary>A call that blocked (a voluntary switch) and took <paramref name="duration"/>: what <see cref="DiskWatch.Finished"/> returns for it.</summary>
     private TimeSpan? Waited(DiskWatch watch, TimeSpan duration)
     {
         var started = watch.Started();

@@ -69,8 +69,9 @@ internal sealed partial class DiskWatch
     /// <summary>
     /// Records a file call begun at <paramref name="started"/> on this thread, wherever it ran: the
     /// last of <see cref="WaitsToMove"/> that waited within <see cref="Backoff"/> keeps file calls off
-    /// the event thread for <see cref="Backoff"/> from now (and so does every one after it). Returns how long the call took when it is the one
-    /// that moved them off (the first after a quiet spell, worth a log line), else null.
+    /// the event thread for <see cref="Backoff"/> from now (and so does every one after it). Returns
+    /// how long the call took when it is the one that moved them off (the first after a quiet spell,
+    /// worth a log line), else null.
     /// </summary>
     public TimeSpan? Finished(FileCallStart started)
     {

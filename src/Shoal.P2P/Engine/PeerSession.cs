@@ -519,16 +519,13 @@ internal sealed partial class PeerSession
             // unless file calls have been slow lately.
             await PeerSockets.LeaveEventThreadAsync();
         }
-        if (_swarm.File.IsWritable)
+        // A seed's reads are not watched: they may need the disk by design, and run on the pool anyway.
+        var watched = _swarm.File.IsWritable;
+        var started = watched ? _engine.DiskWatch.Started() : default;
+        connection.WritePiece(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length);
+        if (watched)
         {
-            var started = _engine.DiskWatch.Started();
-            connection.WritePiece(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length);
             NoteFileCall(started, "read");
-        }
-        else
-        {
-            // Not watched: a seed's reads may need the disk by design, and run on the pool anyway.
-            connection.WritePiece(block.Index, block.Offset, _swarm.File.Handle, info.PieceOffset(block.Index) + block.Offset, block.Length);
         }
         await connection.FlushAsync(token);
         Interlocked.Add(ref _sent, block.Length);
@@ -544,7 +541,7 @@ internal sealed partial class PeerSession
     {
         if (_engine.DiskWatch.Finished(started) is { } elapsed)
         {
-            Log.SlowFileCall(_engine.Logger, call, elapsed.TotalMilliseconds, _swarm.Info.Digest.ToString(), DiskWatch.Backoff.TotalSeconds);
+            Log.SlowFileCall(_engine.Logger, call, elapsed.TotalMilliseconds, _swarm.Info.Digest.ToString(), DiskWatch.WaitsToMove, DiskWatch.Backoff.TotalSeconds);
         }
     }
 
@@ -646,8 +643,8 @@ internal sealed partial class PeerSession
         [LoggerMessage(4, LogLevel.Debug, "Peer {Address} turned the connection away ({Code}): {Text}")]
         public static partial void Refused(ILogger logger, string address, PeerErrorCode code, string text);
 
-        [LoggerMessage(5, LogLevel.Warning, "A piece {Call} of {Digest} blocked for {Milliseconds:0} ms, the third in a short time (the disk or memory pressure, not a page-cache copy); peer connections do their file calls on the thread pool until none has for {Seconds} s")]
-        public static partial void SlowFileCall(ILogger logger, string call, double milliseconds, string digest, double seconds);
+        [LoggerMessage(5, LogLevel.Warning, "A piece {Call} of {Digest} blocked for {Milliseconds:0} ms, {Waits} such calls within {Seconds} s (the disk or memory pressure, not a page-cache copy); peer connections do their file calls on the thread pool until none has for {Seconds} s")]
+        public static partial void SlowFileCall(ILogger logger, string call, double milliseconds, string digest, int waits, double seconds);
 
         [LoggerMessage(3, LogLevel.Debug, "Connection to {Address} ended: {Error}: {Reason}")]
         public static partial void ConnectionEnded(ILogger logger, string address, string error, string reason);
