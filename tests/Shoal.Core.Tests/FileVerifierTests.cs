@@ -24,7 +24,7 @@ public sealed class FileVerifierTests : IDisposable
     [Fact]
     public async Task AdvanceTo_FileFilledInSteps_WhileItsWriterHoldsItOpen_GivesTheOneShotDigest()
     {
-        // Steps that cross the verifier's 1 MiB read chunks and end mid-chunk.
+        // Steps that cross the verifier's 256 KiB read chunks and end mid-chunk.
         var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 12_345);
         var info = await MetaInfoOfAsync(data);
         var path = NewPath();
@@ -39,14 +39,14 @@ public sealed class FileVerifierTests : IDisposable
         {
             await writer.WriteAsync(data.AsMemory(written, end - written));
             written = end;
-            await verifier.AdvanceToAsync(end, CancellationToken.None);
+            verifier.AdvanceTo(end, CancellationToken.None);
             Assert.Equal(end, verifier.Hashed);
             // Going back is a no-op: nothing is hashed twice.
-            await verifier.AdvanceToAsync(end / 2, CancellationToken.None);
+            verifier.AdvanceTo(end / 2, CancellationToken.None);
             Assert.Equal(end, verifier.Hashed);
         }
 
-        var verified = await verifier.VerifyAsync(info, CancellationToken.None);
+        var verified = verifier.Verify(info, CancellationToken.None);
 
         Assert.Equal(Digest.Compute(data), verified.Digest);
         Assert.Equal(info.Digest, verified.Digest);
@@ -55,44 +55,44 @@ public sealed class FileVerifierTests : IDisposable
     }
 
     [Fact]
-    public async Task VerifyAsync_WithoutAdvancing_HashesTheWholeFile_AndCanStartOver()
+    public async Task Verify_WithoutAdvancing_HashesTheWholeFile_AndCanStartOver()
     {
         var data = RandomNumberGenerator.GetBytes(2 * 1024 * 1024 + 1);
         var info = await MetaInfoOfAsync(data);
         var path = await WriteFileAsync(data);
         using var verifier = new FileVerifier(path);
 
-        var first = await verifier.VerifyAsync(info, CancellationToken.None);
+        var first = verifier.Verify(info, CancellationToken.None);
 
         Assert.Equal(info.Digest, first.Digest);
         Assert.Equal(0, verifier.Hashed);
         // The hash was reset: a second check reads the file again and still matches.
-        var second = await verifier.VerifyAsync(info, CancellationToken.None);
+        var second = verifier.Verify(info, CancellationToken.None);
         Assert.Equal(info.Digest, second.Digest);
     }
 
     [Fact]
-    public async Task VerifyAsync_AfterPartialAdvance_MatchesOneShotDigest()
+    public async Task Verify_AfterPartialAdvance_MatchesOneShotDigest()
     {
         var data = RandomNumberGenerator.GetBytes(1_500_000);
         var info = await MetaInfoOfAsync(data);
         var path = await WriteFileAsync(data);
         using var verifier = new FileVerifier(path);
 
-        await verifier.AdvanceToAsync(999_999, CancellationToken.None);
-        var verified = await verifier.VerifyAsync(info, CancellationToken.None);
+        verifier.AdvanceTo(999_999, CancellationToken.None);
+        var verified = verifier.Verify(info, CancellationToken.None);
 
         Assert.Equal(Digest.Compute(data), verified.Digest);
     }
 
     [Fact]
-    public async Task VerifyAsync_EmptyFile_MatchesEmptyBlob()
+    public async Task Verify_EmptyFile_MatchesEmptyBlob()
     {
         var info = await MetaInfoOfAsync([]);
         var path = await WriteFileAsync([]);
         using var verifier = new FileVerifier(path);
 
-        var verified = await verifier.VerifyAsync(info, CancellationToken.None);
+        var verified = verifier.Verify(info, CancellationToken.None);
 
         Assert.Equal(Digest.Compute([]), verified.Digest);
     }
@@ -100,23 +100,23 @@ public sealed class FileVerifierTests : IDisposable
     [Theory]
     [InlineData(-1)]
     [InlineData(1)]
-    public async Task VerifyAsync_LengthDiffersFromMetaInfo_ThrowsInvalidData(int delta)
+    public async Task Verify_LengthDiffersFromMetaInfo_ThrowsInvalidData(int delta)
     {
         var data = RandomNumberGenerator.GetBytes(100_000);
         var info = await MetaInfoOfAsync(RandomNumberGenerator.GetBytes(data.Length + delta));
         var path = await WriteFileAsync(data);
         using var verifier = new FileVerifier(path);
 
-        await Assert.ThrowsAsync<InvalidDataException>(() => verifier.VerifyAsync(info, CancellationToken.None));
+        Assert.Throws<InvalidDataException>(() => verifier.Verify(info, CancellationToken.None));
     }
 
     [Fact]
-    public async Task VerifyAsync_FileShrankBelowWhatWasHashed_ThrowsInvalidData()
+    public async Task Verify_FileShrankBelowWhatWasHashed_ThrowsInvalidData()
     {
         var data = RandomNumberGenerator.GetBytes(100_000);
         var path = await WriteFileAsync(data);
         using var verifier = new FileVerifier(path);
-        await verifier.AdvanceToAsync(80_000, CancellationToken.None);
+        verifier.AdvanceTo(80_000, CancellationToken.None);
 
         // The file is cut to 50,000 bytes; a metainfo of that length must not be matched against
         // a hash that already covers bytes beyond it.
@@ -126,11 +126,11 @@ public sealed class FileVerifierTests : IDisposable
         }
         var info = await MetaInfoOfAsync(data.AsSpan(0, 50_000).ToArray());
 
-        await Assert.ThrowsAsync<InvalidDataException>(() => verifier.VerifyAsync(info, CancellationToken.None));
+        Assert.Throws<InvalidDataException>(() => verifier.Verify(info, CancellationToken.None));
     }
 
     [Fact]
-    public async Task VerifyAsync_SameLengthOtherContent_ThrowsDigestMismatch()
+    public async Task Verify_SameLengthOtherContent_ThrowsDigestMismatch()
     {
         var data = RandomNumberGenerator.GetBytes(1_200_000);
         var other = (byte[])data.Clone();
@@ -138,9 +138,9 @@ public sealed class FileVerifierTests : IDisposable
         var info = await MetaInfoOfAsync(other);
         var path = await WriteFileAsync(data);
         using var verifier = new FileVerifier(path);
-        await verifier.AdvanceToAsync(1_000_000, CancellationToken.None);
+        verifier.AdvanceTo(1_000_000, CancellationToken.None);
 
-        var ex = await Assert.ThrowsAsync<DigestMismatchException>(() => verifier.VerifyAsync(info, CancellationToken.None));
+        var ex = Assert.Throws<DigestMismatchException>(() => verifier.Verify(info, CancellationToken.None));
 
         Assert.Equal(Digest.Compute(other), ex.Expected);
         Assert.Equal(Digest.Compute(data), ex.Actual);
@@ -153,10 +153,27 @@ public sealed class FileVerifierTests : IDisposable
         var path = await WriteFileAsync(data);
         using var verifier = new FileVerifier(path);
 
-        await Assert.ThrowsAsync<EndOfStreamException>(() => verifier.AdvanceToAsync(data.Length + 1, CancellationToken.None));
+        Assert.Throws<EndOfStreamException>(() => verifier.AdvanceTo(data.Length + 1, CancellationToken.None));
 
         // What was there was hashed, and no more.
         Assert.Equal(data.Length, verifier.Hashed);
+    }
+
+    [Fact]
+    public async Task AdvanceTo_Canceled_StopsBetweenReads_AndResumesWhereItStopped()
+    {
+        var data = RandomNumberGenerator.GetBytes(1_000_000);
+        var info = await MetaInfoOfAsync(data);
+        var path = await WriteFileAsync(data);
+        using var verifier = new FileVerifier(path);
+        using var canceled = new CancellationTokenSource();
+        await canceled.CancelAsync();
+
+        Assert.Throws<OperationCanceledException>(() => verifier.AdvanceTo(data.Length, canceled.Token));
+        Assert.Equal(0, verifier.Hashed);
+
+        // Nothing was half-hashed: the same verifier still gives the right digest.
+        Assert.Equal(Digest.Compute(data), verifier.Verify(info, CancellationToken.None).Digest);
     }
 
     [Fact]
@@ -168,8 +185,8 @@ public sealed class FileVerifierTests : IDisposable
         verifier.Dispose();
         verifier.Dispose();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => verifier.AdvanceToAsync(10, CancellationToken.None));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => verifier.VerifyAsync(info, CancellationToken.None));
+        Assert.Throws<ObjectDisposedException>(() => verifier.AdvanceTo(10, CancellationToken.None));
+        Assert.Throws<ObjectDisposedException>(() => verifier.Verify(info, CancellationToken.None));
     }
 
     [Fact]
@@ -179,13 +196,13 @@ public sealed class FileVerifierTests : IDisposable
     }
 
     [Fact]
-    public async Task VerifyFileAsync_MatchingFile_ReturnsVerifiedFile()
+    public async Task VerifyFile_MatchingFile_ReturnsVerifiedFile()
     {
         var data = RandomNumberGenerator.GetBytes(1_100_000);
         var info = await MetaInfoOfAsync(data);
         var path = await WriteFileAsync(data);
 
-        var verified = await BlobStore.VerifyFileAsync(path, info, CancellationToken.None);
+        var verified = BlobStore.VerifyFile(path, info, CancellationToken.None);
 
         Assert.Equal(info.Digest, verified.Digest);
         Assert.Equal(path, verified.Path);
@@ -193,13 +210,13 @@ public sealed class FileVerifierTests : IDisposable
     }
 
     [Fact]
-    public async Task VerifyFileAsync_OtherContent_ThrowsDigestMismatch_AndLeavesFileAndStoreAlone()
+    public async Task VerifyFile_OtherContent_ThrowsDigestMismatch_AndLeavesFileAndStoreAlone()
     {
         var data = RandomNumberGenerator.GetBytes(50_000);
         var info = await MetaInfoOfAsync(RandomNumberGenerator.GetBytes(data.Length));
         var path = await WriteFileAsync(data);
 
-        await Assert.ThrowsAsync<DigestMismatchException>(() => BlobStore.VerifyFileAsync(path, info, CancellationToken.None));
+        Assert.Throws<DigestMismatchException>(() => BlobStore.VerifyFile(path, info, CancellationToken.None));
 
         Assert.True(File.Exists(path));
         Assert.False(_store.Contains(info.Digest));
@@ -212,7 +229,7 @@ public sealed class FileVerifierTests : IDisposable
         var data = RandomNumberGenerator.GetBytes(2_345_678);
         var info = await MetaInfoOfAsync(data);
         var path = await WriteFileAsync(data);
-        var verified = await BlobStore.VerifyFileAsync(path, info, CancellationToken.None);
+        var verified = BlobStore.VerifyFile(path, info, CancellationToken.None);
         Assert.False(_store.Contains(info.Digest));
 
         var result = await _store.PublishAsync(verified, CancellationToken.None);
@@ -249,7 +266,7 @@ public sealed class FileVerifierTests : IDisposable
         await _store.WriteAsync(info.Digest, new MemoryStream(data), data.Length, CancellationToken.None);
         var path = await WriteFileAsync(data);
         using var verifier = new FileVerifier(path);
-        var verified = await verifier.VerifyAsync(info, CancellationToken.None);
+        var verified = verifier.Verify(info, CancellationToken.None);
 
         var result = await _store.PublishAsync(verified, CancellationToken.None);
 

@@ -213,16 +213,17 @@ public sealed class BlobStore
     /// Checks a complete file against <paramref name="metaInfo"/> (its digest and length) in one
     /// SHA-256 pass, for a file whose piece hashes are already known (a download whose every piece
     /// was verified). See <see cref="FileVerifier"/> to hash while the file is being filled.
+    /// Reads synchronously, like <see cref="FileVerifier"/>.
     /// </summary>
     /// <exception cref="DigestMismatchException">The file's digest is not the metainfo's.</exception>
-    public static async Task<VerifiedFile> VerifyFileAsync(string path, MetaInfo metaInfo, CancellationToken cancellationToken)
+    public static VerifiedFile VerifyFile(string path, MetaInfo metaInfo, CancellationToken cancellationToken)
     {
         using var verifier = new FileVerifier(path);
-        return await verifier.VerifyAsync(metaInfo, cancellationToken);
+        return verifier.Verify(metaInfo, cancellationToken);
     }
 
     /// <summary>
-    /// Moves a file checked by <see cref="FileVerifier"/> (or <see cref="VerifyFileAsync"/>) into the
+    /// Moves a file checked by <see cref="FileVerifier"/> (or <see cref="VerifyFile"/>) into the
     /// store, consumed on success. Only verified files can be published this way; between the check
     /// and this call the caller may already serve the bytes it now knows are right.
     /// </summary>

@@ -11,19 +11,31 @@ namespace Shoal.Core.Store;
 /// caller hands it), which is what lets it vouch for the file with a <see cref="VerifiedFile"/>.
 /// Not thread-safe: one call at a time.
 /// </summary>
+/// <remarks>
+/// Reads are synchronous, through one buffer the verifier keeps for its lifetime: call it from a
+/// thread that may wait for the disk (the thread pool). The bytes it follows were usually written
+/// moments ago and are in the page cache, where a thread-pool round trip per read cost more than
+/// the read. A buffer rented per call came back freshly allocated more often than not (a large
+/// object), and on a virtual machine that hands freed memory back to its host, every read into new
+/// memory first faulted its pages in: in the swarm benchmark those reads took about 5 % of the
+/// machine, three times what the same bytes cost a reader with a warm buffer.
+/// </remarks>
 public sealed class FileVerifier : IDisposable
 {
-    private const int ChunkSize = 1024 * 1024;
+    /// <summary>Bytes read per call: small enough to stay in the CPU cache between the read and the hash.</summary>
+    private const int ChunkSize = 256 * 1024;
 
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly SafeFileHandle _file;
+    private byte[]? _buffer;
     private bool _disposed;
 
     /// <summary>Opens <paramref name="path"/> for reading (shared with its writer).</summary>
     public FileVerifier(string path)
     {
         Path = path;
-        _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        // No read-ahead: it would run on past what is final into the holes of a file still being filled.
+        _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.RandomAccess);
     }
 
     /// <summary>The file.</summary>
@@ -33,31 +45,25 @@ public sealed class FileVerifier : IDisposable
     public long Hashed { get; private set; }
 
     /// <summary>Hashes the file up to <paramref name="end"/> (no-op when already there). The caller guarantees those bytes are final.</summary>
-    public async Task AdvanceToAsync(long end, CancellationToken cancellationToken)
+    public void AdvanceTo(long end, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (end <= Hashed)
         {
             return;
         }
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
+        var buffer = _buffer ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
+        while (Hashed < end)
         {
-            while (Hashed < end)
+            cancellationToken.ThrowIfCancellationRequested();
+            var want = (int)Math.Min(ChunkSize, end - Hashed);
+            var read = RandomAccess.Read(_file, buffer.AsSpan(0, want), Hashed);
+            if (read == 0)
             {
-                var want = (int)Math.Min(ChunkSize, end - Hashed);
-                var read = await RandomAccess.ReadAsync(_file, buffer.AsMemory(0, want), Hashed, cancellationToken);
-                if (read == 0)
-                {
-                    throw new EndOfStreamException($"{Path} ends at {Hashed}, before {end}");
-                }
-                _hash.AppendData(buffer, 0, read);
-                Hashed += read;
+                throw new EndOfStreamException($"{Path} ends at {Hashed}, before {end}");
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _hash.AppendData(buffer, 0, read);
+            Hashed += read;
         }
     }
 
@@ -67,7 +73,7 @@ public sealed class FileVerifier : IDisposable
     /// </summary>
     /// <exception cref="DigestMismatchException">The file's digest is not the metainfo's.</exception>
     /// <exception cref="InvalidDataException">The file's length is not the metainfo's.</exception>
-    public async Task<VerifiedFile> VerifyAsync(MetaInfo metaInfo, CancellationToken cancellationToken)
+    public VerifiedFile Verify(MetaInfo metaInfo, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metaInfo);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -76,7 +82,7 @@ public sealed class FileVerifier : IDisposable
         {
             throw new InvalidDataException($"{Path} holds {length} bytes, {metaInfo.Digest} has {metaInfo.Length}");
         }
-        await AdvanceToAsync(length, cancellationToken);
+        AdvanceTo(length, cancellationToken);
         var actual = Digest.FromSha256(_hash.GetHashAndReset());
         Hashed = 0;
         if (actual != metaInfo.Digest)
@@ -96,5 +102,10 @@ public sealed class FileVerifier : IDisposable
         _disposed = true;
         _hash.Dispose();
         _file.Dispose();
+        if (_buffer is { } buffer)
+        {
+            _buffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -518,14 +518,14 @@ internal sealed partial class Swarm
                 VerifiedFile verified;
                 if (verifier is null)
                 {
-                    verified = await BlobStore.VerifyFileAsync(path, Info, CancellationToken.None);
+                    verified = BlobStore.VerifyFile(path, Info, CancellationToken.None);
                 }
                 else
                 {
                     using (verifier)
                     {
                         await hashing;
-                        verified = await verifier.VerifyAsync(Info, CancellationToken.None);
+                        verified = verifier.Verify(Info, CancellationToken.None);
                     }
                 }
                 download.Verified();
@@ -566,7 +566,7 @@ internal sealed partial class Swarm
         _prefixHashing = Task.Run(async () =>
         {
             await previous;
-            await verifier.AdvanceToAsync(end, CancellationToken.None);
+            verifier.AdvanceTo(end, CancellationToken.None);
         });
     }
 

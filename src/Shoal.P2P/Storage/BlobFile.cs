@@ -50,10 +50,16 @@ internal sealed class BlobFile : IDisposable
         return file;
     }
 
-    /// <summary>A partial download's file, sized to the blob, with no piece verified yet.</summary>
+    /// <summary>
+    /// A partial download's file, sized to the blob, with no piece verified yet. Opened without
+    /// read-ahead (<see cref="FileOptions.RandomAccess"/>): the file is sparse until complete, and
+    /// read-ahead behind a block passed on or a reader at the frontier ran on into the holes, filling
+    /// the page cache with zeroed pages that the next pieces overwrite (3.5 % of the machine in the
+    /// swarm benchmark at 16 hosts). What is read was written moments ago, and is cached.
+    /// </summary>
     public static BlobFile OpenPartial(MetaInfo info, string path)
     {
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous | FileOptions.RandomAccess);
         try
         {
             if (RandomAccess.GetLength(handle) != info.Length)

@@ -99,10 +99,15 @@ public sealed class PartialStore
 
     private Bitfield? ReadState(MetaInfo info)
     {
+        var path = System.IO.Path.Combine(BlobDirectory(info.Digest), StateFile);
+        if (!File.Exists(path))
+        {
+            return null; // the usual case, a new download: no exception thrown and caught for it
+        }
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(System.IO.Path.Combine(BlobDirectory(info.Digest), StateFile));
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
