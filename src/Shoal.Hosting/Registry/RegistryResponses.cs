@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Shoal.Core;
@@ -50,7 +50,7 @@ public static class RegistryResponses
         }
         var cancellationToken = context.RequestAborted;
         await using var stream = await open(offset, count, cancellationToken);
-        await CopyExactlyAsync(stream, response.Body, count, cancellationToken);
+        await CopyExactlyAsync(stream, response.BodyWriter, count, cancellationToken);
     }
 
     /// <summary>Serves manifest bytes with their media type and digest.</summary>
@@ -97,27 +97,30 @@ public static class RegistryResponses
         return false;
     }
 
-    /// <summary>Copies exactly <paramref name="count"/> bytes through a pooled buffer; a short source is an error.</summary>
-    public static async Task CopyExactlyAsync(Stream source, Stream destination, long count, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies exactly <paramref name="count"/> bytes into <paramref name="destination"/>'s own buffers
+    /// (the server's response pipe), without a copy buffer in between; a short source is an error.
+    /// </summary>
+    public static async Task CopyExactlyAsync(Stream source, PipeWriter destination, long count, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(StreamBuffers.CopyBufferSize);
-        try
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        var remaining = count;
+        while (remaining > 0)
         {
-            var remaining = count;
-            while (remaining > 0)
+            var memory = destination.GetMemory((int)Math.Min(StreamBuffers.CopyBufferSize, remaining));
+            var read = await source.ReadAsync(memory[..(int)Math.Min(memory.Length, remaining)], cancellationToken);
+            if (read == 0)
             {
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
-                if (read == 0)
-                {
-                    throw new EndOfStreamException($"blob source ended {remaining} bytes early");
-                }
-                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                remaining -= read;
+                throw new EndOfStreamException($"blob source ended {remaining} bytes early");
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            destination.Advance(read);
+            remaining -= read;
+            var flushed = await destination.FlushAsync(cancellationToken);
+            if (flushed.IsCanceled || (flushed.IsCompleted && remaining > 0))
+            {
+                throw new OperationCanceledException("the client stopped reading", cancellationToken);
+            }
         }
     }
 }
