@@ -748,10 +748,10 @@ EOF
 }
 shoal_url() { echo "http://$(ip_of "$1"):$AGENT_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
 
-# Shoal's piece length for SIZE (Core's PieceLengthPolicy: about 1024 pieces, a power of two
+# Shoal's piece length for SIZE (Core's PieceLengthPolicy: about 2048 pieces, a power of two
 # between 64 KiB and 16 MiB).
 shoal_piece_length() {
-  local wanted=$((SIZE / 1024)) p=1
+  local wanted=$((SIZE / 2048)) p=1
   ((wanted >= 1)) || wanted=1
   while ((p < wanted)); do p=$((p * 2)); done
   ((p >= 65536)) || p=65536

@@ -10,8 +10,10 @@ public sealed class MetaInfoTests
     [InlineData(1L, PieceLengthPolicy.MinPieceLength)]
     [InlineData(1L << 20, 64 * 1024)]
     [InlineData(64L << 20, 64 * 1024)]
-    [InlineData(256L << 20, 256 * 1024)]
-    [InlineData(1L << 30, 1 << 20)]
+    [InlineData(128L << 20, 64 * 1024)]
+    [InlineData(256L << 20, 128 * 1024)]
+    [InlineData(1L << 30, 512 * 1024)]
+    [InlineData(16L << 30, 8 << 20)]
     [InlineData(20L << 30, PieceLengthPolicy.MaxPieceLength)]
     [InlineData(1L << 40, PieceLengthPolicy.MaxPieceLength)]
     public void PieceLengthPolicy_BySize_IsPowerOfTwoWithinBounds(long size, int expected)
