@@ -360,6 +360,32 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Incoming_Refused_PeerStillSending_ReadsTheErrorThenACleanClose_NotAReset()
+    {
+        var pair = await StartPairAsync();
+        await using (pair)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await socket.ConnectAsync(System.Net.IPAddress.Loopback, pair.A.LocalEndPoint!.Port, timeout.Token);
+            await using var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+            await connection.WriteAsync(HandshakeMessage.For(pair.Info, pair.B.PeerId, null), timeout.Token);
+
+            var answer = (await connection.ReadMessageAsync(timeout.Token))!.Value;
+            Assert.Equal(PeerErrorCode.DuplicateConnection, answer.Error.Code);
+
+            // A dialler writes its bitfield right behind its handshake, before any answer; bytes that
+            // reach a socket closed outright are answered with a reset, which fails the dialler's next
+            // write or read instead of letting it see the end of the connection.
+            await connection.WriteAsync(new BitfieldMessage(new Bitfield(pair.Info.PieceCount)), timeout.Token);
+            await Task.Delay(200, timeout.Token);
+            await connection.WriteAsync(new HavePieceMessage(0), timeout.Token);
+            await Task.Delay(200, timeout.Token);
+            Assert.Null(await connection.ReadMessageAsync(timeout.Token));
+        }
+    }
+
+    [Fact]
     public async Task Endgame_OnlyAgentPeerIsSlow_OriginServesTheLastPieces()
     {
         // Outside endgame an agent takes from an origin only pieces none of its agent peers has; here

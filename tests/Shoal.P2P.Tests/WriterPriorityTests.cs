@@ -88,6 +88,29 @@ public sealed class WriterPriorityTests : IAsyncLifetime
         Assert.Equal(MessageType.Error, error.Type);
         Assert.Equal(PeerErrorCode.Busy, error.Error.Code);
         Assert.Null(await _client.ReadMessageAsync(_timeout.Token));
+        await _client.DisposeAsync();
+        _client = null;
+        await _session.WaitAsync(_timeout.Token);
+    }
+
+    [Fact]
+    public async Task Error_PeerStillSending_ReadsTheErrorThenACleanClose_NotAReset()
+    {
+        var session = await CreateSessionAsync(new P2POptions());
+        session.Close(PeerErrorCode.Busy, "going away");
+        await StartAsync(session, answer: false);
+
+        var error = (await _client!.ReadMessageAsync(_timeout.Token))!.Value;
+        Assert.Equal(MessageType.Error, error.Type);
+        // The peer had things in flight when our Error reached it. Had we closed at once, the kernel
+        // would answer them with a reset: its next write or read would fail instead of ending cleanly.
+        await _client.WriteAsync(new BitfieldMessage(new Bitfield(_info.PieceCount)), _timeout.Token);
+        await Task.Delay(200, _timeout.Token);
+        await _client.WriteAsync(new HavePieceMessage(1), _timeout.Token);
+        await Task.Delay(200, _timeout.Token);
+        Assert.Null(await _client.ReadMessageAsync(_timeout.Token));
+        await _client.DisposeAsync();
+        _client = null;
         await _session.WaitAsync(_timeout.Token);
     }
 

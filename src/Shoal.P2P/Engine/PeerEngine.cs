@@ -16,6 +16,9 @@ namespace Shoal.P2P.Engine;
 /// </summary>
 public sealed partial class PeerEngine : IAsyncDisposable
 {
+    /// <summary>How long a refused connection may take to write its Error, and then to see the peer close.</summary>
+    private static readonly TimeSpan RejectGrace = TimeSpan.FromSeconds(2);
+
     private readonly PeerEngineSetup _setup;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
@@ -210,7 +213,7 @@ public sealed partial class PeerEngine : IAsyncDisposable
 
     internal void ReleaseConnection() => Interlocked.Decrement(ref _connections);
 
-    /// <summary>Refuses an accepted connection: Error, then close (the budget slot it held is released).</summary>
+    /// <summary>Refuses an accepted connection: Error, then a graceful close (the budget slot it held is released).</summary>
     internal void Reject(Socket socket, PeerConnection connection, PeerErrorCode code, string reason)
     {
         ReleaseConnection();
@@ -219,19 +222,25 @@ public sealed partial class PeerEngine : IAsyncDisposable
 
     private static async Task RejectAsync(Socket socket, PeerConnection connection, PeerErrorCode code, string reason)
     {
+        var written = false;
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var timeout = new CancellationTokenSource(RejectGrace);
             await connection.WriteAsync(new ErrorMessage(code, reason), timeout.Token);
+            written = true;
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
-        finally
+        if (written)
+        {
+            await PeerSockets.CloseGracefullyAsync(socket, RejectGrace);
+        }
+        else
         {
             socket.Dispose();
-            await connection.DisposeAsync();
         }
+        await connection.DisposeAsync();
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)

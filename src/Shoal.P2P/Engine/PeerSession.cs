@@ -496,7 +496,7 @@ internal sealed partial class PeerSession
             case MessageType.Error:
                 connection.Write(new ErrorMessage((PeerErrorCode)item.Index, (string?)item.Reference));
                 await connection.FlushAsync(token);
-                Abort();
+                EndAfterError();
                 return false;
         }
         return true;
@@ -567,6 +567,26 @@ internal sealed partial class PeerSession
             Log.ConnectionEnded(_engine.Logger, Address, ex.GetType().Name, ex.Message);
         }
         Abort();
+    }
+
+    /// <summary>
+    /// Our Error is out: our side is shut down, and the reader goes on until the peer closes too (it
+    /// stops at our Error) or <see cref="PartGrace"/> runs out. Closing at once would make the kernel
+    /// answer whatever the peer had in flight with a reset, and the peer would see a broken connection
+    /// instead of our Error.
+    /// </summary>
+    private void EndAfterError()
+    {
+        Volatile.Write(ref _parting, 1);
+        try
+        {
+            _socket?.Shutdown(SocketShutdown.Send);
+            _abort.CancelAfter(PartGrace);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Abort();
+        }
     }
 
     private async Task FinishAsync()

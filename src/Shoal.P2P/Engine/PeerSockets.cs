@@ -23,6 +23,9 @@ internal static class PeerSockets
     /// </summary>
     public const int MaxReceiveLowWater = 64 * 1024;
 
+    /// <summary>The most a connection being closed gracefully reads and drops while it waits for the peer to close.</summary>
+    public const int MaxDrainBytes = 1024 * 1024;
+
     private const int IpProtoTcp = 6;
     private const int TcpNotSentLowat = 25;
 
@@ -106,6 +109,46 @@ internal static class PeerSockets
             {
                 // Older kernels: the default behaviour, only slower to react.
             }
+        }
+    }
+
+    /// <summary>
+    /// Ends a connection we turn away after its Error was written: our side is shut down (FIN), and
+    /// what the peer still sends is read and dropped until it closes too, for at most
+    /// <paramref name="grace"/> and <see cref="MaxDrainBytes"/>; then the socket is closed. Closing at
+    /// once would make the kernel answer the bytes still unread (the dialler's bitfield, sent right
+    /// behind its handshake) with a reset, and the peer would see a broken connection instead of our
+    /// Error, and pay for an exception. Never throws.
+    /// </summary>
+    public static async Task CloseGracefullyAsync(Socket socket, TimeSpan grace)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+            if (OperatingSystem.IsLinux())
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveLowWater, 1);
+            }
+            using var deadline = new CancellationTokenSource(grace);
+            var buffer = new byte[4096];
+            var drained = 0L;
+            while (drained < MaxDrainBytes)
+            {
+                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+                drained += read;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The peer reset, or took too long: it is closed all the same.
+        }
+        finally
+        {
+            socket.Dispose();
         }
     }
 
