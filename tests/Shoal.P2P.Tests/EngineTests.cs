@@ -337,6 +337,16 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>Dials A and sends B's handshake (B is already connected to A).</summary>
+    private static async Task<PeerConnection> HandshakeAsBAsync(AgentPair pair, CancellationToken token)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, pair.A.LocalEndPoint!.Port, token);
+        var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+        await connection.WriteAsync(HandshakeMessage.For(pair.Info, pair.B.PeerId, null), token);
+        return connection;
+    }
+
     [Fact]
     public async Task Incoming_HandshakeOfAPeerAlreadyConnected_RefusedAndTheWorkingConnectionKept()
     {
@@ -344,11 +354,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         await using (pair)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            await socket.ConnectAsync(System.Net.IPAddress.Loopback, pair.A.LocalEndPoint!.Port, timeout.Token);
-            await using var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
-            await connection.WriteAsync(HandshakeMessage.For(pair.Info, pair.B.PeerId, null), timeout.Token);
-
+            await using var connection = await HandshakeAsBAsync(pair, timeout.Token);
             var answer = (await connection.ReadMessageAsync(timeout.Token))!.Value;
 
             Assert.Equal(MessageType.Error, answer.Type);
@@ -366,11 +372,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         await using (pair)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            await socket.ConnectAsync(System.Net.IPAddress.Loopback, pair.A.LocalEndPoint!.Port, timeout.Token);
-            await using var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
-            await connection.WriteAsync(HandshakeMessage.For(pair.Info, pair.B.PeerId, null), timeout.Token);
-
+            await using var connection = await HandshakeAsBAsync(pair, timeout.Token);
             var answer = (await connection.ReadMessageAsync(timeout.Token))!.Value;
             Assert.Equal(PeerErrorCode.DuplicateConnection, answer.Error.Code);
 
