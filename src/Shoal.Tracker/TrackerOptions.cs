@@ -30,8 +30,22 @@ public sealed class TrackerOptions : IValidatableObject
     [Range(1, 16)]
     public int Replicas { get; set; } = 2;
 
-    /// <summary>How often peers are told to announce again. Default 3 seconds.</summary>
+    /// <summary>How often peers still downloading are told to announce again (they learn new peers from it). Default 3 seconds.</summary>
     public TimeSpan AnnounceInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How often peers that hold the whole blob are told to announce again. A seeder learns nothing
+    /// from an announce (downloaders dial it); it only has to stay within <see cref="PeerTtl"/>, and a
+    /// node seeds every layer it pulled lately, so seeders announcing as often as downloaders would
+    /// multiply the tracker's load by the layers per node. Must be shorter than <see cref="PeerTtl"/>.
+    /// Default none: a third of <see cref="PeerTtl"/>, never less than <see cref="AnnounceInterval"/>
+    /// (10 seconds with the defaults).
+    /// </summary>
+    public TimeSpan? SeederAnnounceInterval { get; set; }
+
+    /// <summary>The interval complete peers are handed: <see cref="SeederAnnounceInterval"/> or its default.</summary>
+    internal TimeSpan EffectiveSeederAnnounceInterval
+        => SeederAnnounceInterval ?? (PeerTtl / 3 > AnnounceInterval ? PeerTtl / 3 : AnnounceInterval);
 
     /// <summary>
     /// How long a peer stays in a swarm without announcing again; must exceed
@@ -100,6 +114,10 @@ public sealed class TrackerOptions : IValidatableObject
         if (PeerTtl <= AnnounceInterval)
         {
             yield return new ValidationResult($"must be longer than announceInterval ({AnnounceInterval}), or peers expire between announces", [nameof(PeerTtl)]);
+        }
+        if (SeederAnnounceInterval is { } seeder && (seeder <= TimeSpan.Zero || seeder >= PeerTtl))
+        {
+            yield return new ValidationResult($"must be positive and shorter than peerTtl ({PeerTtl}), or seeders expire between announces", [nameof(SeederAnnounceInterval)]);
         }
         if (OriginTimeout <= TimeSpan.Zero)
         {

@@ -16,6 +16,29 @@ public sealed class AnnounceTests
     }
 
     [Fact]
+    public async Task Announce_CompletePeer_GetsTheSeederInterval_DownloaderTheShortOne()
+    {
+        await using var host = await TrackerHost.StartAsync(o => o.AnnounceInterval = TimeSpan.FromSeconds(2));
+        var infoHash = TrackerHost.NewInfoHash();
+
+        var seeder = await host.AnnounceAsync(infoHash, TrackerHost.Peer(1, complete: true));
+        var downloader = await host.AnnounceAsync(infoHash, TrackerHost.Peer(2));
+
+        Assert.Equal(10, seeder.IntervalSeconds); // a third of the 30 s peer TTL
+        Assert.Equal(2, downloader.IntervalSeconds);
+    }
+
+    [Fact]
+    public async Task Announce_SeederIntervalConfigured_IsHandedToCompletePeers()
+    {
+        await using var host = await TrackerHost.StartAsync(o => o.SeederAnnounceInterval = TimeSpan.FromSeconds(7));
+
+        var response = await host.AnnounceAsync(TrackerHost.NewInfoHash(), TrackerHost.Peer(1, complete: true));
+
+        Assert.Equal(7, response.IntervalSeconds);
+    }
+
+    [Fact]
     public async Task Announce_SeveralPeers_EachGetsTheOthersAndNeverItself()
     {
         await using var host = await TrackerHost.StartAsync();

@@ -14,6 +14,8 @@ public sealed class OptionsTests
         Assert.Equal(2, options.Replicas);
         Assert.Equal(TimeSpan.FromSeconds(3), options.AnnounceInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), options.PeerTtl);
+        Assert.Null(options.SeederAnnounceInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.EffectiveSeederAnnounceInterval);
         Assert.Equal(50, options.MaxPeersPerAnnounce);
         Assert.Empty(options.OriginPeers);
     }
@@ -34,6 +36,26 @@ public sealed class OptionsTests
         Assert.Contains("tracker:origins", ex.Message, StringComparison.Ordinal);
         Assert.Contains("tracker:originPeers", ex.Message, StringComparison.Ordinal);
         Assert.Contains("tracker:peerTtl", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(30)]
+    [InlineData(0)]
+    public void Build_SeederIntervalNotWithinTheTtl_ThrowsNamingTheKey(int seconds)
+    {
+        var options = new TrackerOptions { Listen = { Port = 0 }, Origins = [TrackerHost.UnusedOrigin], SeederAnnounceInterval = TimeSpan.FromSeconds(seconds) };
+
+        var ex = Assert.Throws<ConfigurationException>(() => TrackerServer.Build(options));
+
+        Assert.Contains("tracker:seederAnnounceInterval", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EffectiveSeederInterval_ShortTtl_NeverBelowTheAnnounceInterval()
+    {
+        var options = new TrackerOptions { AnnounceInterval = TimeSpan.FromSeconds(5), PeerTtl = TimeSpan.FromSeconds(9) };
+
+        Assert.Equal(TimeSpan.FromSeconds(5), options.EffectiveSeederAnnounceInterval);
     }
 
     [Fact]

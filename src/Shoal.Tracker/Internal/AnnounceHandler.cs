@@ -92,7 +92,9 @@ internal sealed class AnnounceHandler
         var origins = owners.Count == 0 ? _originPeers : [.. _originPeers, .. owners];
         var peers = PeerHandout.Select(swarm, peer, origins, _options.MaxPeersPerAnnounce);
         Log.Announced(_logger, infoHash, digest, peer.Id, peer.Complete, peers.Count);
-        return Results.Json(new AnnounceResponse(peers, _options.AnnounceInterval.TotalSeconds), TrackerJsonContext.Default.AnnounceResponse);
+        // Seeders only have to stay within the TTL; downloaders come back sooner to learn new peers.
+        var interval = peer.Complete ? _options.EffectiveSeederAnnounceInterval : _options.AnnounceInterval;
+        return Results.Json(new AnnounceResponse(peers, interval.TotalSeconds), TrackerJsonContext.Default.AnnounceResponse);
     }
 
     private static bool IsInfoHash(string value)
