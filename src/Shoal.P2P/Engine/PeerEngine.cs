@@ -16,9 +16,6 @@ namespace Shoal.P2P.Engine;
 /// </summary>
 public sealed partial class PeerEngine : IAsyncDisposable
 {
-    /// <summary>How long a refused connection may take to write its Error, and then to see the peer close.</summary>
-    private static readonly TimeSpan RejectGrace = TimeSpan.FromSeconds(2);
-
     private readonly PeerEngineSetup _setup;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
@@ -225,7 +222,7 @@ public sealed partial class PeerEngine : IAsyncDisposable
         var written = false;
         try
         {
-            using var timeout = new CancellationTokenSource(RejectGrace);
+            using var timeout = new CancellationTokenSource(PeerSockets.CloseGrace);
             await connection.WriteAsync(new ErrorMessage(code, reason), timeout.Token);
             written = true;
         }
@@ -234,7 +231,7 @@ public sealed partial class PeerEngine : IAsyncDisposable
         }
         if (written)
         {
-            await PeerSockets.CloseGracefullyAsync(socket, RejectGrace);
+            await PeerSockets.CloseGracefullyAsync(socket);
         }
         else
         {

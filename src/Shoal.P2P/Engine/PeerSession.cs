@@ -34,9 +34,6 @@ internal sealed partial class PeerSession
     /// <summary>Bytes a connection may upload before it gives its upload slot back to waiting connections.</summary>
     private const long SlotQuantum = 8L * 1024 * 1024;
 
-    /// <summary>How long a parting connection may take to see the peer close its side too.</summary>
-    private static readonly TimeSpan PartGrace = TimeSpan.FromSeconds(2);
-
     private readonly Swarm _swarm;
     private readonly PeerEngine _engine;
     private readonly Channel<Outgoing> _queue = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
@@ -150,7 +147,7 @@ internal sealed partial class PeerSession
     /// Ends a connection that has nothing left to carry (both ends have the whole blob) at a frame
     /// boundary: the frame being written is finished, queued blocks are dropped, and our side is shut
     /// down, so the peer sees a clean close rather than a frame cut off; a peer that does not close
-    /// its side within <see cref="PartGrace"/> is cut off.
+    /// its side within <see cref="PeerSockets.CloseGrace"/> is cut off.
     /// </summary>
     public void Part()
     {
@@ -161,7 +158,7 @@ internal sealed partial class PeerSession
         _queue.Writer.TryComplete();
         try
         {
-            _abort.CancelAfter(PartGrace);
+            _abort.CancelAfter(PeerSockets.CloseGrace);
         }
         catch (ObjectDisposedException)
         {
@@ -571,7 +568,7 @@ internal sealed partial class PeerSession
 
     /// <summary>
     /// Our Error is out: our side is shut down, and the reader goes on until the peer closes too (it
-    /// stops at our Error) or <see cref="PartGrace"/> runs out. Closing at once would make the kernel
+    /// stops at our Error) or <see cref="PeerSockets.CloseGrace"/> runs out. Closing at once would make the kernel
     /// answer whatever the peer had in flight with a reset, and the peer would see a broken connection
     /// instead of our Error.
     /// </summary>
@@ -581,7 +578,7 @@ internal sealed partial class PeerSession
         try
         {
             _socket?.Shutdown(SocketShutdown.Send);
-            _abort.CancelAfter(PartGrace);
+            _abort.CancelAfter(PeerSockets.CloseGrace);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

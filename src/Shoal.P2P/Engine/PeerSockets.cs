@@ -26,6 +26,12 @@ internal static class PeerSockets
     /// <summary>The most a connection being closed gracefully reads and drops while it waits for the peer to close.</summary>
     public const int MaxDrainBytes = 1024 * 1024;
 
+    /// <summary>
+    /// How long a connection we are done with (parting, or ending after our Error) waits for the peer
+    /// to close its side too before it is cut off.
+    /// </summary>
+    public static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
     private const int IpProtoTcp = 6;
     private const int TcpNotSentLowat = 25;
 
@@ -115,12 +121,12 @@ internal static class PeerSockets
     /// <summary>
     /// Ends a connection we turn away after its Error was written: our side is shut down (FIN), and
     /// what the peer still sends is read and dropped until it closes too, for at most
-    /// <paramref name="grace"/> and <see cref="MaxDrainBytes"/>; then the socket is closed. Closing at
+    /// <see cref="CloseGrace"/> and <see cref="MaxDrainBytes"/>; then the socket is closed. Closing at
     /// once would make the kernel answer the bytes still unread (the dialler's bitfield, sent right
     /// behind its handshake) with a reset, and the peer would see a broken connection instead of our
     /// Error, and pay for an exception. Never throws.
     /// </summary>
-    public static async Task CloseGracefullyAsync(Socket socket, TimeSpan grace)
+    public static async Task CloseGracefullyAsync(Socket socket)
     {
         try
         {
@@ -129,7 +135,7 @@ internal static class PeerSockets
             {
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveLowWater, 1);
             }
-            using var deadline = new CancellationTokenSource(grace);
+            using var deadline = new CancellationTokenSource(CloseGrace);
             var buffer = new byte[4096];
             var drained = 0L;
             while (drained < MaxDrainBytes)
