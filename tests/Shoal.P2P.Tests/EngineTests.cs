@@ -376,14 +376,8 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
             var answer = (await connection.ReadMessageAsync(timeout.Token))!.Value;
             Assert.Equal(PeerErrorCode.DuplicateConnection, answer.Error.Code);
 
-            // A dialler writes its bitfield right behind its handshake, before any answer; bytes that
-            // reach a socket closed outright are answered with a reset, which fails the dialler's next
-            // write or read instead of letting it see the end of the connection.
-            await connection.WriteAsync(new BitfieldMessage(new Bitfield(pair.Info.PieceCount)), timeout.Token);
-            await Task.Delay(200, timeout.Token);
-            await connection.WriteAsync(new HavePieceMessage(0), timeout.Token);
-            await Task.Delay(200, timeout.Token);
-            Assert.Null(await connection.ReadMessageAsync(timeout.Token));
+            // A dialler writes its bitfield right behind its handshake, before any answer.
+            await PeerAssert.SendsOnThenSeesACleanCloseAsync(connection, pair.Info.PieceCount, timeout.Token);
         }
     }
 

@@ -102,13 +102,8 @@ public sealed class WriterPriorityTests : IAsyncLifetime
 
         var error = (await _client!.ReadMessageAsync(_timeout.Token))!.Value;
         Assert.Equal(MessageType.Error, error.Type);
-        // The peer had things in flight when our Error reached it. Had we closed at once, the kernel
-        // would answer them with a reset: its next write or read would fail instead of ending cleanly.
-        await _client.WriteAsync(new BitfieldMessage(new Bitfield(_info.PieceCount)), _timeout.Token);
-        await Task.Delay(200, _timeout.Token);
-        await _client.WriteAsync(new HavePieceMessage(1), _timeout.Token);
-        await Task.Delay(200, _timeout.Token);
-        Assert.Null(await _client.ReadMessageAsync(_timeout.Token));
+        // The peer had things in flight when our Error reached it.
+        await PeerAssert.SendsOnThenSeesACleanCloseAsync(_client, _info.PieceCount, _timeout.Token);
         await _client.DisposeAsync();
         _client = null;
         await _session.WaitAsync(_timeout.Token);
