@@ -11,7 +11,9 @@
 #
 #   shoal   build-index, origin, tracker and proxy on h0, one agent on each of h1..hN; the blob is
 #           pushed through the proxy, then every host pulls it from its own agent at once
-#           (GET /v2/<repo>/blobs/<digest>, as a container runtime would)
+#           (GET /v2/<repo>/blobs/<digest>, as a container runtime would); the host's copy is the
+#           one its agent stores, and the client counts the bytes it reads without storing them
+#           (--client-copy: it writes a second copy, as a runtime's content store would)
 #   shoal-http  the same, but the agents get no tracker, so they download from the origin over
 #           HTTP (Shoal without its peer-to-peer engine; a control, not in the default list)
 #   direct  every host pulls the blob straight from a docker-registry on h0 (the no-P2P baseline)
@@ -30,6 +32,10 @@
 #   --results FILE     CSV to append to (default bench/swarm/results.csv; env BENCH_RESULTS)
 #   --timeout SECS     give up on a system after SECS (default 4·N·S/RATE + 60)
 #   --no-build         use the shoal binary built by an earlier run (or SHOAL_BIN)
+#   --client-copy      shoal: every host's client also writes the blob it reads from its agent to a
+#                      file (a second copy per host, as a runtime's content store makes; rows noted
+#                      "client copy"). Default: the client discards it, so that every system ends
+#                      with one verified copy per host: the agent's, curl's, aria2c's
 #   --notes TEXT       free text for the notes column of every row
 #
 # Environment:
@@ -417,6 +423,17 @@ stats() {
     printf "%.3f %.3f %.3f\n", a[1], (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[NR] }'
 }
 
+# await_copies FILES...: waits (30 s in all) for FILES to exist, except *.missing. An agent commits
+# a download to its store just after its client has the last byte (the whole-blob digest is checked
+# before that byte goes out, the commit's fsync after it), so its copy may not be there yet when the
+# clock stops; call this before the processes are stopped.
+await_copies() {
+  local f n=0
+  for f in "$@"; do
+    while [[ ! -e $f && $f != *.missing ]] && ((n++ < 300)); do nap 0.1; done
+  done
+}
+
 # How many of FILES... are complete, correct copies of the blob.
 verify_copies() {
   local ok=0 f
@@ -522,6 +539,7 @@ end_timed() {
   read -r proc_cpu rss < <(proc_usage "$RUN/$name.procs0" "$RUN/$name.procs1")
   read -r cpu_avg cpu_max < <(cpu_summary "$RUN/$name.cpu")
   log "$system: CPU by process: $(proc_breakdown "$RUN/$name.procs0" "$RUN/$name.procs1")"
+  await_copies "$@"
   reset_hosts
   client_cpu=$(times_sum "$RUN"/h*/"$name".times)
   st=$(for ((i = 1; i <= N; i++)); do
@@ -588,24 +606,28 @@ open_gates() {
   for ((i = 1; i <= N; i++)); do printf '%s\n' "${!i}" 1<>"$RUN/h$i/$name.go" || true; done
 }
 
-# http_pulls NAME URL_OF: every host h1..hN GETs the blob at once with curl (URL_OF I prints host
-# I's URL), writing it to a file; completion stamped in hI/NAME.done, curl's CPU in hI/NAME.times.
+# http_pulls NAME URL_OF [SINK]: every host h1..hN GETs the blob at once with curl (URL_OF I prints
+# host I's URL), writing it to a file (SINK "file", the default; PULL_FILES lists them) or counting
+# its bytes only (SINK "discard": the copy the host keeps is elsewhere, the caller verifies it).
+# Completion (HTTP 200 and SIZE bytes) stamped in hI/NAME.done, curl's CPU in hI/NAME.times.
 PULL_FILES=()
 http_pulls() {
-  local name=$1 url_of=$2 i pids=() urls=() go
+  local name=$1 url_of=$2 sink=${3:-file} i pids=() urls=() go out
   PULL_FILES=()
   for ((i = 1; i <= N; i++)); do
     rm -f "$RUN/h$i/$name".{blob,done,times,err,pid}
-    PULL_FILES+=("$RUN/h$i/$name.blob")
+    [[ $sink == discard ]] || PULL_FILES+=("$RUN/h$i/$name.blob")
     urls+=("url = \"$($url_of "$i")\"")
   done
   for ((i = 1; i <= N; i++)); do
     go=$(gate "$name" "$i")
+    out=$RUN/h$i/$name.blob
+    [[ $sink == discard ]] && out=/dev/null
     (
-      code=$(in_host "$i" timeout -k 5 $((TIMEOUT + 70)) "${GATED[@]}" "$RUN/h$i/$name.pid" curl -sS --max-time "$TIMEOUT" \
-        -o "$RUN/h$i/$name.blob" -w '%{http_code}' -K "$go" 2>"$RUN/h$i/$name.err") || true
-      [[ $code == 200 ]] && echo "$EPOCHREALTIME" >"$RUN/h$i/$name.done"
-      [[ $code == 200 ]] || echo "HTTP $code" >>"$RUN/h$i/$name.err"
+      got=$(in_host "$i" timeout -k 5 $((TIMEOUT + 70)) "${GATED[@]}" "$RUN/h$i/$name.pid" curl -sS --max-time "$TIMEOUT" \
+        -o "$out" -w '%{http_code} %{size_download}' -K "$go" 2>"$RUN/h$i/$name.err") || true
+      [[ $got == "200 $SIZE" ]] && echo "$EPOCHREALTIME" >"$RUN/h$i/$name.done"
+      [[ $got == "200 $SIZE" ]] || echo "HTTP status and bytes: $got" >>"$RUN/h$i/$name.err"
       times >"$RUN/h$i/$name.times"
     ) &
     pids+=($!)
@@ -740,13 +762,34 @@ EOF
   done
 
   log "shoal ($engine): $N hosts pulling from their agents (timeout ${TIMEOUT}s)"
-  http_pulls shoal shoal_url
+  if ((CLIENT_COPY)); then
+    http_pulls shoal shoal_url file
+    notes+="${notes:+;}client copy"
+  else
+    http_pulls shoal shoal_url discard
+    agent_copies "$dir"
+  fi
   # Over HTTP every byte comes from h0's one link (N·S/RATE); a swarm could do S/RATE.
   local method_bound
   if ((p2p)); then method_bound=$(calc "$SIZE * 8 / $BPS"); else method_bound=$(calc "$N * $SIZE * 8 / $BPS"); fi
   end_timed shoal shoal "$engine" "$method_bound" "$(shoal_piece_length)" "$notes" "${PULL_FILES[@]}"
 }
 shoal_url() { echo "http://$(ip_of "$1"):$AGENT_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
+
+# agent_copies DIR: PULL_FILES becomes each host's copy, the blob in its agent's store
+# (DIR/agent-I/blobs/sha256/<aa>/<bb>/<hex>/data), for the hosts whose client read all of it (the others
+# get a path that does not exist, and fail verification).
+agent_copies() {
+  local dir=$1 i
+  PULL_FILES=()
+  for ((i = 1; i <= N; i++)); do
+    if [[ -s $RUN/h$i/shoal.done ]]; then
+      PULL_FILES+=("$dir/agent-$i/blobs/sha256/${BLOB_SHA:0:2}/${BLOB_SHA:2:2}/$BLOB_SHA/data")
+    else
+      PULL_FILES+=("$RUN/h$i/shoal.missing")
+    fi
+  done
+}
 
 # Shoal's piece length for SIZE (Core's PieceLengthPolicy: about 2048 pieces, a power of two
 # between 64 KiB and 16 MiB).
@@ -899,7 +942,7 @@ main() {
   N=$1 RATE=$2
   local size_arg=$3; shift 3
   local systems="shoal direct bt" no_build=0 s
-  TIMEOUT= NOTES=
+  TIMEOUT= NOTES= CLIENT_COPY=0
   while (($#)); do
     case $1 in
       --systems) systems=${2:?--systems needs a list}; shift 2 ;;
@@ -907,6 +950,7 @@ main() {
       --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
       --notes) NOTES=${2:?--notes needs text}; shift 2 ;;
       --no-build) no_build=1; shift ;;
+      --client-copy) CLIENT_COPY=1; shift ;;
       -h | --help) usage 0 ;;
       *) die "unknown option '$1' (see --help)" ;;
     esac
