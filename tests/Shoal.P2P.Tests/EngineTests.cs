@@ -38,6 +38,55 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Ticks_FastWhileDownloadingOrOfferingToAgents_SlowWhenOnlySeeding()
+    {
+        var content = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+        var (info, path) = await WriteBlobAsync(content);
+        await using var seeder = StartSeeder(info, path);
+        var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
+        // Throttled to about 3 s, so that the download is still running when it is looked at.
+        var leecher = StartAgent(store, Path.Combine(_root, "partial"), new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
+            new P2POptions { IngressLimit = 1536 * 1024 });
+        await using var stopLeecher = leecher;
+        var fast = TimeSpan.FromMilliseconds(200);
+        var slow = TimeSpan.FromSeconds(1);
+
+        var download = await leecher.DownloadAsync(info, null, CancellationToken.None);
+        var downloading = leecher.SwarmFor(info.InfoHash)!;
+        Assert.Equal(fast, downloading.TickPeriod);
+
+        // The origin offers pieces to the agent it serves: its swarm keeps the fast pace meanwhile.
+        var origin = await EventuallyAsync(() => seeder.Stats.PieceBytesSent > 0 ? seeder.SwarmFor(info.InfoHash) : null);
+        Assert.False(download.Completion.IsCompleted);
+        Assert.True(origin.SuperSeeding);
+        Assert.Equal(fast, origin.TickPeriod);
+
+        await download.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        // Complete: the agent's swarm only seeds now.
+        await EventuallyAsync(() => downloading.TickPeriod == slow ? downloading : null);
+
+        // Once the agent has gone, so has the origin's reason to hurry.
+        await leecher.DisposeAsync();
+        await EventuallyAsync(() => origin.TickPeriod == slow ? origin : null);
+    }
+
+    /// <summary>Polls <paramref name="probe"/> until it returns a value (10 s at most).</summary>
+    private static async Task<T> EventuallyAsync<T>(Func<T?> probe)
+        where T : class
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (probe() is { } value)
+            {
+                return value;
+            }
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the condition did not hold within 10 s");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task Seed_OriginWithTwoAgents_OffersFewPiecesAtATimeAndEverythingToALoneAgent()
     {
         var content = TestData.RandomBytes(4 * 1024 * 1024, 7);
@@ -433,9 +482,9 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     private PeerEngine StartAgent(string name, IAnnouncer announcer)
         => StartAgent(new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, name, "store") }), Path.Combine(_root, name, "partial"), announcer);
 
-    private static PeerEngine StartAgent(BlobStore store, string partials, IAnnouncer announcer)
+    private static PeerEngine StartAgent(BlobStore store, string partials, IAnnouncer announcer, P2POptions? options = null)
     {
-        var agent = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        var agent = new PeerEngine(options ?? new P2POptions(), new PeerEngineSetup
         {
             Store = store,
             Partials = new PartialStore(partials),

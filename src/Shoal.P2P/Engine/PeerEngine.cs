@@ -181,6 +181,15 @@ public sealed partial class PeerEngine : IAsyncDisposable
         return swarm;
     }
 
+    /// <summary>The open swarm of the blob with this info hash, once started (null otherwise).</summary>
+    internal Swarm? SwarmFor(string infoHash)
+    {
+        lock (_lock)
+        {
+            return _swarms.TryGetValue(infoHash, out var task) && task.IsCompletedSuccessfully ? task.Result : null;
+        }
+    }
+
     internal void Remove(Swarm swarm)
     {
         lock (_lock)

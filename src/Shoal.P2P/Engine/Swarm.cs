@@ -16,7 +16,17 @@ namespace Shoal.P2P.Engine;
 /// </summary>
 internal sealed partial class Swarm
 {
+    /// <summary>How often a swarm that is downloading, or an origin's swarm with agents to offer pieces to, does its housekeeping.</summary>
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How often any other seeding swarm does: its ticks only send keep-alives (every 15 s), sample
+    /// rates and watch for the idle timeout. An agent keeps a swarm open for every blob it pulled in
+    /// the last minutes (<see cref="P2POptions.IdleSwarmTimeout"/>), and each tick is a timer firing
+    /// and a thread waking, so seeding at the download pace cost an idle node five wake-ups a second
+    /// per recent blob.
+    /// </summary>
+    private static readonly TimeSpan SeedTickInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan BanDuration = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan StateSaveInterval = TimeSpan.FromSeconds(1);
@@ -68,6 +78,7 @@ internal sealed partial class Swarm
     private readonly int _blocksPerPiece;
     private PiecePicker _picker = null!;
     private ITimer? _tick;
+    private long _tickPeriod = TickInterval.Ticks; // in TimeSpan ticks, read by tests from other threads
     private ITimer? _announceTimer;
     private TimeSpan _announceInterval = TimeSpan.FromSeconds(3);
     private long _lastAnnounce = long.MinValue;
@@ -130,6 +141,7 @@ internal sealed partial class Swarm
         _picker = new PiecePicker(Info.PieceCount, new Random(), _time, options, File.Snapshot());
         _lastActivity = _lastRateSample = _startedAt = _time.GetTimestamp();
         _tick = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.Tick.Instance), this, TickInterval, TickInterval);
+        PaceTicks();
         if (_engine.Announcer is not null)
         {
             _announceTimer = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.AnnounceDue.Instance), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -148,6 +160,7 @@ internal sealed partial class Swarm
                 {
                     break;
                 }
+                PaceTicks();
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -419,6 +432,20 @@ internal sealed partial class Swarm
             _picker.SetFrontier(frontier >= 0 ? frontier : null);
         }
         FillAll();
+    }
+
+    /// <summary>The housekeeping period in force (see <see cref="TickInterval"/> and <see cref="SeedTickInterval"/>).</summary>
+    internal TimeSpan TickPeriod => TimeSpan.FromTicks(Volatile.Read(ref _tickPeriod));
+
+    /// <summary>Ticks at the download pace while there is something to download or to offer, and slowly otherwise.</summary>
+    private void PaceTicks()
+    {
+        var period = !File.IsComplete || (SuperSeeding && _sessions.Count > 0) ? TickInterval : SeedTickInterval;
+        if (period.Ticks != _tickPeriod && _tick is { } tick)
+        {
+            Volatile.Write(ref _tickPeriod, period.Ticks);
+            tick.Change(period, period);
+        }
     }
 
     private void OnTick()
