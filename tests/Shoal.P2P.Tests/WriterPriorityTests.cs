@@ -104,9 +104,12 @@ public sealed class WriterPriorityTests : IAsyncLifetime
         Assert.Equal(MessageType.Error, error.Type);
         // The peer had things in flight when our Error reached it.
         await PeerAssert.SendsOnThenSeesACleanCloseAsync(_client, _info.PieceCount, _timeout.Token);
+        // Our side waits for the peer's close: the socket, and its budget slot, are still held.
+        Assert.Equal(1, _engine!.ConnectionCount);
         await _client.DisposeAsync();
         _client = null;
         await _session.WaitAsync(_timeout.Token);
+        Assert.Equal(0, _engine.ConnectionCount);
     }
 
     [Fact]
@@ -165,6 +168,8 @@ public sealed class WriterPriorityTests : IAsyncLifetime
         _file = BlobFile.OpenComplete(_info, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous));
         var swarm = new Swarm(_engine, _info, null, _file, null, null);
         Assert.False(swarm.SuperSeeding);
+        // As the engine does for every session: a slot in the connection budget, freed when it closes.
+        Assert.True(_engine.TryReserveConnection());
         var session = new PeerSession(swarm, _engine, outgoing: false, "test");
         session.Send(new Outgoing(MessageType.Handshake, 0, 0, 0, HandshakeMessage.For(_info, _engine.PeerId, null)));
         session.Send(new Outgoing(MessageType.Bitfield, 0, 0, 0, _file.Snapshot()));

@@ -219,14 +219,17 @@ public sealed partial class PeerEngine : IAsyncDisposable
 
     internal void ReleaseConnection() => Interlocked.Decrement(ref _connections);
 
-    /// <summary>Refuses an accepted connection: Error, then a graceful close (the budget slot it held is released).</summary>
+    /// <summary>
+    /// Refuses an accepted connection that holds a slot of the connection budget: Error, then a
+    /// graceful close, and the slot is free once the socket is closed.
+    /// </summary>
     internal void Reject(Socket socket, PeerConnection connection, PeerErrorCode code, string reason)
-    {
-        ReleaseConnection();
-        _ = RejectAsync(socket, connection, code, reason);
-    }
+        => Reject(socket, connection, code, reason, reserved: true);
 
-    private static async Task RejectAsync(Socket socket, PeerConnection connection, PeerErrorCode code, string reason)
+    private void Reject(Socket socket, PeerConnection connection, PeerErrorCode code, string reason, bool reserved)
+        => _ = RejectAsync(socket, connection, code, reason, reserved);
+
+    private async Task RejectAsync(Socket socket, PeerConnection connection, PeerErrorCode code, string reason, bool reserved)
     {
         var written = false;
         try
@@ -247,6 +250,10 @@ public sealed partial class PeerEngine : IAsyncDisposable
             socket.Dispose();
         }
         await connection.DisposeAsync();
+        if (reserved)
+        {
+            ReleaseConnection();
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
@@ -304,22 +311,16 @@ public sealed partial class PeerEngine : IAsyncDisposable
                 Reject(socket, connection, PeerErrorCode.UnknownSwarm, "this peer does not serve that blob");
                 return;
             }
-            swarm.Post(new SwarmEvent.Incoming(socket, connection, handshake));
+            if (!swarm.TryPost(new SwarmEvent.Incoming(socket, connection, handshake)))
+            {
+                Reject(socket, connection, PeerErrorCode.Shutdown, "going away");
+            }
         }
         catch (Exception ex)
         {
             var code = ex is ProtocolException protocol ? protocol.Code : PeerErrorCode.Timeout;
             Reject(socket, connection, code, ex.Message);
         }
-    }
-
-    private void Reject(Socket socket, PeerConnection connection, PeerErrorCode code, string reason, bool reserved)
-    {
-        if (reserved)
-        {
-            ReleaseConnection();
-        }
-        _ = RejectAsync(socket, connection, code, reason);
     }
 
     private async Task<Swarm?> FindSwarmAsync(HandshakeMessage handshake, CancellationToken cancellationToken)

@@ -612,6 +612,10 @@ internal sealed partial class PeerSession
             ArrayPool<byte>.Shared.Return(assembly.Buffer);
         }
         _assemblies.Clear();
+        // The slot in the connection budget is free once the socket is closed, not when the swarm
+        // let go of the session: a parting or refused connection stays open until its peer closes
+        // too (at most PeerSockets.CloseGrace), and p2p:maxConnections bounds open sockets.
+        _engine.ReleaseConnection();
         _swarm.Post(new SwarmEvent.Closed(this));
     }
 

@@ -131,6 +131,9 @@ internal sealed partial class Swarm
     /// <summary>Posts an event to the loop (any thread).</summary>
     public void Post(SwarmEvent item) => _events.Writer.TryWrite(item);
 
+    /// <summary>Posts an event to the loop (any thread); false when the swarm has stopped.</summary>
+    public bool TryPost(SwarmEvent item) => _events.Writer.TryWrite(item);
+
     /// <summary>The loop: runs until the swarm is idle, failed, or the engine stops.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -883,7 +886,6 @@ internal sealed partial class Swarm
         }
         _sessions.Remove(session);
         _addresses.Remove(session.Address);
-        _engine.ReleaseConnection();
         _lastActivity = _time.GetTimestamp();
     }
 
@@ -942,6 +944,14 @@ internal sealed partial class Swarm
         _tick?.Dispose();
         _announceTimer?.Dispose();
         _events.Writer.TryComplete();
+        while (_events.Reader.TryRead(out var pending))
+        {
+            if (pending is SwarmEvent.Incoming incoming)
+            {
+                // Handed to us but never adopted: turned away like any refusal, its budget slot freed once closed.
+                _engine.Reject(incoming.Socket, incoming.Connection, PeerErrorCode.Shutdown, "going away");
+            }
+        }
         foreach (var session in _sessions.ToArray())
         {
             Drop(session, PeerErrorCode.Shutdown, "going away");
