@@ -102,10 +102,11 @@ public sealed class WriterPriorityTests : IAsyncLifetime
 
         var error = (await _client!.ReadMessageAsync(_timeout.Token))!.Value;
         Assert.Equal(MessageType.Error, error.Type);
+        // Our side waits for the peer's close (up to PeerSockets.CloseGrace): the socket, and its
+        // budget slot, are still held.
+        Assert.Equal(1, _engine!.ConnectionCount);
         // The peer had things in flight when our Error reached it.
         await PeerAssert.SendsOnThenSeesACleanCloseAsync(_client, _info.PieceCount, _timeout.Token);
-        // Our side waits for the peer's close: the socket, and its budget slot, are still held.
-        Assert.Equal(1, _engine!.ConnectionCount);
         await _client.DisposeAsync();
         _client = null;
         await _session.WaitAsync(_timeout.Token);

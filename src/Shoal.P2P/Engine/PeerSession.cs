@@ -597,26 +597,33 @@ internal sealed partial class PeerSession
         Abort();
         try
         {
-            await _writer;
+            try
+            {
+                await _writer;
+            }
+            catch (Exception)
+            {
+                // Reported by the writer itself.
+            }
+            if (_connection is { } connection)
+            {
+                await connection.DisposeAsync();
+            }
+            foreach (var assembly in _assemblies)
+            {
+                ArrayPool<byte>.Shared.Return(assembly.Buffer);
+            }
+            _assemblies.Clear();
         }
-        catch (Exception)
+        finally
         {
-            // Reported by the writer itself.
+            // The slot in the connection budget is free once the socket is closed (Abort), not when
+            // the swarm let go of the session: a parting or refused connection stays open until its
+            // peer closes too (at most PeerSockets.CloseGrace), and p2p:maxConnections bounds open
+            // sockets.
+            _engine.ReleaseConnection();
+            _swarm.Post(new SwarmEvent.Closed(this));
         }
-        if (_connection is { } connection)
-        {
-            await connection.DisposeAsync();
-        }
-        foreach (var assembly in _assemblies)
-        {
-            ArrayPool<byte>.Shared.Return(assembly.Buffer);
-        }
-        _assemblies.Clear();
-        // The slot in the connection budget is free once the socket is closed, not when the swarm
-        // let go of the session: a parting or refused connection stays open until its peer closes
-        // too (at most PeerSockets.CloseGrace), and p2p:maxConnections bounds open sockets.
-        _engine.ReleaseConnection();
-        _swarm.Post(new SwarmEvent.Closed(this));
     }
 
     private void Abort()
