@@ -125,16 +125,19 @@ public sealed class FileSystemBackend : IBlobBackend
             var directory = Path.GetDirectoryName(path)!;
             for (var attempt = 1; ; attempt++)
             {
-                Directory.CreateDirectory(directory);
                 try
                 {
+                    Directory.CreateDirectory(directory);
                     // The rename is the moment of visibility; the bytes are already on disk.
                     File.Move(temp, path, overwrite: true);
                     break;
                 }
-                catch (DirectoryNotFoundException) when (attempt < 10)
+                catch (IOException) when (attempt < 10 && File.Exists(temp))
                 {
-                    // A delete of the directory's last object pruned it between the two calls; again.
+                    // A delete of the directory's last object pruned it meanwhile: between the two
+                    // calls (the move finds no directory), or inside CreateDirectory itself (mkdir
+                    // found it, the check that it is a directory no longer does: "already exists").
+                    // Again; anything that lasts fails the tenth attempt.
                 }
             }
             DurableFile.SyncDirectory(directory);

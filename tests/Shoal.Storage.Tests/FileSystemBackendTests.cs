@@ -139,7 +139,9 @@ public sealed class FileSystemBackendTests : IDisposable
     [Fact]
     public async Task DeleteAndUpload_InTheSameDirectoryConcurrently_NeverLoseAnUpload()
     {
-        for (var round = 0; round < 50; round++)
+        // The race is narrow (a delete pruning the directory while an upload creates it, or moves into
+        // it): many rounds, so that a regression shows up in more runs.
+        for (var round = 0; round < 500; round++)
         {
             await _backend.UploadAsync($"c/{round}/a", new MemoryStream([1]), 1, _ct);
             var delete = Task.Run(() => _backend.DeleteAsync($"c/{round}/a", _ct));
