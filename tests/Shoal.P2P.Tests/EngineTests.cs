@@ -45,8 +45,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         await using var seeder = StartSeeder(info, path);
         var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
         // Throttled to about 3 s, so that the download is still running when it is looked at.
-        var leecher = StartAgent(store, Path.Combine(_root, "partial"), new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)),
-            new P2POptions { IngressLimit = 1536 * 1024 });
+        var leecher = StartLeecher(seeder, store, new P2POptions { IngressLimit = 1536 * 1024 });
         await using var stopLeecher = leecher;
         var fast = TimeSpan.FromMilliseconds(200);
         var slow = TimeSpan.FromSeconds(1);
@@ -56,34 +55,19 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(fast, downloading.TickPeriod);
 
         // The origin offers pieces to the agent it serves: its swarm keeps the fast pace meanwhile.
-        var origin = await EventuallyAsync(() => seeder.Stats.PieceBytesSent > 0 ? seeder.SwarmFor(info.InfoHash) : null);
+        Swarm? origin = null;
+        await Poll.UntilAsync(() => (origin = seeder.Stats.PieceBytesSent > 0 ? seeder.SwarmFor(info.InfoHash) : null) is not null, timeoutSeconds: 10);
         Assert.False(download.Completion.IsCompleted);
-        Assert.True(origin.SuperSeeding);
+        Assert.True(origin!.SuperSeeding);
         Assert.Equal(fast, origin.TickPeriod);
 
         await download.Completion.WaitAsync(TimeSpan.FromSeconds(60));
         // Complete: the agent's swarm only seeds now.
-        await EventuallyAsync(() => downloading.TickPeriod == slow ? downloading : null);
+        await Poll.UntilAsync(() => downloading.TickPeriod == slow, timeoutSeconds: 10);
 
         // Once the agent has gone, so has the origin's reason to hurry.
         await leecher.DisposeAsync();
-        await EventuallyAsync(() => origin.TickPeriod == slow ? origin : null);
-    }
-
-    /// <summary>Polls <paramref name="probe"/> until it returns a value (10 s at most).</summary>
-    private static async Task<T> EventuallyAsync<T>(Func<T?> probe)
-        where T : class
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            if (probe() is { } value)
-            {
-                return value;
-            }
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the condition did not hold within 10 s");
-            await Task.Delay(20);
-        }
+        await Poll.UntilAsync(() => origin.TickPeriod == slow, timeoutSeconds: 10);
     }
 
     [Fact]
@@ -572,8 +556,8 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>An agent engine storing into <paramref name="store"/> whose only peer is <paramref name="seeder"/>, started.</summary>
-    private PeerEngine StartLeecher(PeerEngine seeder, BlobStore store)
-        => StartAgent(store, Path.Combine(_root, "partial"), new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)));
+    private PeerEngine StartLeecher(PeerEngine seeder, BlobStore store, P2POptions? options = null)
+        => StartAgent(store, Path.Combine(_root, "partial"), new FakeAnnouncer(new PeerAddress("127.0.0.1", seeder.LocalEndPoint!.Port, IsOrigin: true)), options);
 
     private async Task<(MetaInfo Info, string Path)> WriteBlobAsync(byte[] content)
         => (await MetaInfoOfAsync(content), await WriteSeedFileAsync(content));

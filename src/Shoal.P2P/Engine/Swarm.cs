@@ -129,7 +129,7 @@ internal sealed partial class Swarm
     public BlobDownload? Download { get; }
 
     /// <summary>Posts an event to the loop (any thread).</summary>
-    public void Post(SwarmEvent item) => _events.Writer.TryWrite(item);
+    public void Post(SwarmEvent item) => TryPost(item);
 
     /// <summary>Posts an event to the loop (any thread); false when the swarm has stopped.</summary>
     public bool TryPost(SwarmEvent item) => _events.Writer.TryWrite(item);
