@@ -202,14 +202,38 @@ public sealed class BlobStoreTests : IDisposable
         await _store.WriteAsync(digest, new MemoryStream(data), data.Length, CancellationToken.None);
         var metaInfoFile = _dir.AllFiles().Single(f => f.EndsWith("metainfo.json", StringComparison.Ordinal));
         const int EarlierPieceLength = 256 * 1024;
-        var hashes = data.Chunk(EarlierPieceLength).SelectMany(SHA256.HashData).ToArray();
-        var earlier = new MetaInfo(digest, data.Length, EarlierPieceLength, hashes);
+        var hasher = new BlobHasher(data.Length, EarlierPieceLength);
+        hasher.Append(data);
+        var earlier = hasher.Complete().MetaInfo!;
         await File.WriteAllBytesAsync(metaInfoFile, earlier.ToJson());
 
         var info = await _store.GetMetaInfoAsync(digest, CancellationToken.None);
 
         Assert.Equal(PieceLengthPolicy.For(data.Length), info!.PieceLength);
         Assert.NotEqual(earlier.PieceLength, info.PieceLength);
+        Assert.Equal(info.InfoHash, MetaInfo.FromJson(await File.ReadAllBytesAsync(metaInfoFile)).InfoHash);
+    }
+
+    [Fact]
+    public async Task GetMetaInfoAsync_EarlierPerPieceHashing_IsRecomputedAsAChain()
+    {
+        // metainfo.json as versions before chaining values wrote it: a SHA-256 of each piece on its
+        // own. It cannot be verified the new way, so the store derives the chain from the bytes.
+        var data = RandomNumberGenerator.GetBytes(300_000);
+        var digest = Digest.Compute(data);
+        await _store.WriteAsync(digest, new MemoryStream(data), data.Length, CancellationToken.None);
+        var metaInfoFile = _dir.AllFiles().Single(f => f.EndsWith("metainfo.json", StringComparison.Ordinal));
+        var pieceLength = PieceLengthPolicy.For(data.Length);
+        var perPiece = Convert.ToBase64String(data.Chunk(pieceLength).SelectMany(SHA256.HashData).ToArray());
+        await File.WriteAllTextAsync(metaInfoFile, $$"""{"digest":"{{digest}}","length":{{data.Length}},"pieceLength":{{pieceLength}},"pieceHashes":"{{perPiece}}"}""");
+
+        var info = await _store.GetMetaInfoAsync(digest, CancellationToken.None);
+
+        Assert.NotNull(info);
+        for (var i = 0; i < info.PieceCount; i++)
+        {
+            Assert.True(info.VerifyPiece(i, data.AsSpan((int)info.PieceOffset(i), info.PieceSize(i))));
+        }
         Assert.Equal(info.InfoHash, MetaInfo.FromJson(await File.ReadAllBytesAsync(metaInfoFile)).InfoHash);
     }
 

@@ -227,41 +227,6 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task Download_PiecesVerifyButWholeDigestDoesNot_ReaderGetsAnErrorInsteadOfTheLastBytes()
-    {
-        // A metainfo whose piece hashes are those of the content but whose digest is not: every
-        // piece passes its check, only the whole-blob check can catch it.
-        var content = RandomNumberGenerator.GetBytes(6 * 256 * 1024 + 777);
-        var honest = TestData.MetaInfoFor(content, 256 * 1024);
-        var hashes = Enumerable.Range(0, honest.PieceCount).SelectMany(i => honest.PieceHash(i).ToArray()).ToArray();
-        var wrongDigest = Digest.Compute(RandomNumberGenerator.GetBytes(64));
-        var info = new MetaInfo(wrongDigest, content.Length, honest.PieceLength, hashes);
-        var path = await WriteSeedFileAsync(content);
-        await using var seeder = StartSeeder(info, path);
-        var store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") });
-        await using var leecher = StartLeecher(seeder, store);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-
-        var download = await leecher.DownloadAsync(info, null, timeout.Token);
-        // A reader of the blob's tail: its bytes are all verified pieces, but they end the blob.
-        var tailOffset = info.PieceOffset(info.PieceCount - 1);
-        await using var tail = download.OpenRead(tailOffset, info.Length - tailOffset);
-        var buffer = new byte[info.PieceLength];
-
-        var ex = await Assert.ThrowsAsync<IOException>(() => tail.ReadAsync(buffer, timeout.Token).AsTask());
-
-        var mismatch = Assert.IsType<DigestMismatchException>(ex.InnerException);
-        Assert.Equal(wrongDigest, mismatch.Expected);
-        Assert.Equal(Digest.Compute(content), mismatch.Actual);
-        Assert.All(buffer, b => Assert.Equal(0, b));
-        await Assert.ThrowsAsync<DigestMismatchException>(() => download.WholeBlobVerified.WaitAsync(timeout.Token));
-        await Assert.ThrowsAsync<DigestMismatchException>(() => download.Completion.WaitAsync(timeout.Token));
-        Assert.Equal(info.PieceCount, download.VerifiedPieces);
-        Assert.False(store.Contains(wrongDigest));
-        Assert.False(store.Contains(Digest.Compute(content)));
-    }
-
-    [Fact]
     public async Task Download_AgentPeerIsToldOnlyOfPiecesItLacks()
     {
         // A scripted agent peer holds the first half of the blob and serves it; the origin has the

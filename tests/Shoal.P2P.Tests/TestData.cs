@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using Shoal.Core;
 using Shoal.Core.Blobs;
 using Shoal.P2P.Protocol;
@@ -18,15 +17,9 @@ internal static class TestData
 
     public static MetaInfo MetaInfoFor(byte[] blob, int pieceLength)
     {
-        var count = MetaInfo.PieceCountFor(blob.Length, pieceLength);
-        var hashes = new byte[count * SHA256.HashSizeInBytes];
-        for (var i = 0; i < count; i++)
-        {
-            var offset = i * pieceLength;
-            var size = Math.Min(pieceLength, blob.Length - offset);
-            SHA256.HashData(blob.AsSpan(offset, size), hashes.AsSpan(i * SHA256.HashSizeInBytes));
-        }
-        return new MetaInfo(Digest.Compute(blob), blob.Length, pieceLength, hashes);
+        var hasher = new BlobHasher(blob.Length, pieceLength);
+        hasher.Append(blob);
+        return hasher.Complete().MetaInfo!;
     }
 
     public static HandshakeMessage Handshake(int pieceCount, string? ns = "library/ubuntu", PeerFlags flags = PeerFlags.None, int version = ProtocolConstants.CurrentVersion)

@@ -184,20 +184,8 @@ public sealed class BlobStore
         await using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
         {
             length = stream.Length;
-            using var hasher = new BlobHasher(length);
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(StreamBuffers.CopyBufferSize);
-            try
-            {
-                int read;
-                while ((read = await stream.ReadAsync(buffer.AsMemory(0, StreamBuffers.CopyBufferSize), cancellationToken)) > 0)
-                {
-                    hasher.Append(buffer.AsSpan(0, read));
-                }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            }
+            var hasher = new BlobHasher(length);
+            await hasher.AppendAsync(stream, cancellationToken);
             var (digest, info) = hasher.Complete();
             actual = digest;
             metaInfo = info ?? throw new InvalidDataException("file changed while it was being hashed");
@@ -210,21 +198,8 @@ public sealed class BlobStore
     }
 
     /// <summary>
-    /// Checks a complete file against <paramref name="metaInfo"/> (its digest and length) in one
-    /// SHA-256 pass, for a file whose piece hashes are already known (a download whose every piece
-    /// was verified). See <see cref="FileVerifier"/> to hash while the file is being filled.
-    /// Reads synchronously, like <see cref="FileVerifier"/>.
-    /// </summary>
-    /// <exception cref="DigestMismatchException">The file's digest is not the metainfo's.</exception>
-    public static VerifiedFile VerifyFile(string path, MetaInfo metaInfo, CancellationToken cancellationToken)
-    {
-        using var verifier = new FileVerifier(path);
-        return verifier.Verify(metaInfo, cancellationToken);
-    }
-
-    /// <summary>
-    /// Moves a file checked by <see cref="FileVerifier"/> (or <see cref="VerifyFile"/>) into the
-    /// store, consumed on success. Only verified files can be published this way; between the check
+    /// Moves a file known to hash to its digest (<see cref="VerifiedFile.FromVerifiedPieces"/>) into
+    /// the store, consumed on success. Only verified files can be published this way; between the check
     /// and this call the caller may already serve the bytes it now knows are right.
     /// </summary>
     public Task<BlobCommitResult> PublishAsync(VerifiedFile file, CancellationToken cancellationToken)

@@ -6,8 +6,9 @@ namespace Shoal.Core.Store;
 
 /// <summary>
 /// Streams one blob into a <see cref="BlobStore"/>: bytes go to a private temp file and are hashed as
-/// they are written; <see cref="CommitAsync"/> verifies and publishes. Disposing an uncommitted
-/// writer deletes the temp file, so an aborted write leaves nothing behind.
+/// they are written (digest and metainfo in one pass, see <see cref="BlobHasher"/>);
+/// <see cref="CommitAsync"/> verifies and publishes. Disposing an uncommitted writer deletes the
+/// temp file, so an aborted write leaves nothing behind.
 /// </summary>
 public sealed class BlobWriter : IAsyncDisposable
 {
@@ -89,12 +90,8 @@ public sealed class BlobWriter : IAsyncDisposable
         {
             throw new DigestMismatchException(expected, actual);
         }
-        if (metaInfo is null)
-        {
-            await using var reread = new FileStream(_tempPath, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            metaInfo = await BlobHasher.ComputeAsync(reread, length, cancellationToken);
-        }
-        var result = await _store.PublishAsync(_tempPath, expected, length, metaInfo, cancellationToken);
+        // Null only for a length other than the declared one, refused above.
+        var result = await _store.PublishAsync(_tempPath, expected, length, metaInfo!, cancellationToken);
         _committed = true;
         return result;
     }
@@ -107,7 +104,6 @@ public sealed class BlobWriter : IAsyncDisposable
             await _file.DisposeAsync();
             _file = null;
         }
-        _hasher.Dispose();
         if (!_committed)
         {
             DurableFile.TryDelete(_tempPath);

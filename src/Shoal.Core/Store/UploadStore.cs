@@ -134,20 +134,8 @@ public sealed class UploadStore
     public async Task<Digest> ComputeDigestAsync(string id, CancellationToken cancellationToken)
     {
         await using var stream = OpenRead(id);
-        using var hasher = new BlobHasher(stream.Length);
-        var buffer = ArrayPool<byte>.Shared.Rent(StreamBuffers.CopyBufferSize);
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(0, StreamBuffers.CopyBufferSize), cancellationToken)) > 0)
-            {
-                hasher.Append(buffer.AsSpan(0, read));
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var hasher = new BlobHasher(stream.Length);
+        await hasher.AppendAsync(stream, cancellationToken);
         return hasher.Complete().Digest;
     }
 

@@ -38,8 +38,9 @@ public sealed class BlobDownload
     public Task<BlobCommitResult> Completion => _completion.Task;
 
     /// <summary>
-    /// Completes when every byte is verified, the whole digest included, which may be a moment before
-    /// <see cref="Completion"/> (the store making the blob durable); faults like it.
+    /// Completes when every piece is verified, which (the pieces continuing one SHA-256 chain that ends
+    /// in the digest) means the whole blob matched its digest; a moment before <see cref="Completion"/>
+    /// (the store making the blob durable). Faults like it.
     /// </summary>
     public Task WholeBlobVerified => _verified.Task;
 

@@ -55,9 +55,6 @@ internal sealed partial class Swarm
     private const long MinPipelineBytes = 512L * 1024;
     private const long MaxPipelineBytes = 64L * 1024 * 1024;
 
-    /// <summary>The whole-blob hash follows the verified prefix in steps of this many bytes.</summary>
-    private const long PrefixHashStep = 4L * 1024 * 1024;
-
     /// <summary>Seconds of data kept requested from a peer: a generous bandwidth-delay product for LAN and WAN links.</summary>
     private const double PipelineSeconds = 0.25;
 
@@ -94,10 +91,6 @@ internal sealed partial class Swarm
     private long _fromOrigins;
     private long _fromAgents;
     private int _peersSeen;
-    private FileVerifier? _verifier;
-    private Task _prefixHashing = Task.CompletedTask;
-    private int _contiguous;
-    private long _prefixQueued;
     private bool _stopping;
 
     public Swarm(PeerEngine engine, MetaInfo info, string? @namespace, BlobFile file, PartialStore? partials, BlobStore? store)
@@ -350,7 +343,6 @@ internal sealed partial class Swarm
             return;
         }
         File.MarkVerified(index);
-        AdvancePrefixHash();
         _losers.Clear();
         _picker.MarkHave(index, peer, _losers);
         foreach (var loser in _losers)
@@ -536,28 +528,15 @@ internal sealed partial class Swarm
         _committing = true;
         var path = _partials!.DataPath(Info.Digest);
         var download = Download!;
-        var (verifier, hashing) = (_verifier, _prefixHashing);
-        _verifier = null;
+        var file = File;
         _ = Task.Run(async () =>
         {
             try
             {
-                // Every piece is verified; the whole digest is checked once more over the file (mostly
-                // done already, following the verified prefix). From then on readers may have the last
-                // byte, while the store makes the blob durable and visible.
-                VerifiedFile verified;
-                if (verifier is null)
-                {
-                    verified = BlobStore.VerifyFile(path, Info, CancellationToken.None);
-                }
-                else
-                {
-                    using (verifier)
-                    {
-                        await hashing;
-                        verified = verifier.Verify(Info, CancellationToken.None);
-                    }
-                }
+                // Every piece passed its check against the metainfo's chain, whose last value is the
+                // digest: the file as a whole hashes to the digest, with no second pass over it. From
+                // here readers may have the last byte, while the store makes the blob durable and visible.
+                var verified = VerifiedFile.FromVerifiedPieces(path, Info, file.HasPiece);
                 download.Verified();
                 var result = await _store.PublishAsync(verified, CancellationToken.None);
                 download.Complete(result);
@@ -568,35 +547,6 @@ internal sealed partial class Swarm
                 download.Fail(ex);
                 Post(new SwarmEvent.Committed(ex));
             }
-        });
-    }
-
-    /// <summary>
-    /// Lets the whole-blob hash follow the contiguous verified prefix (on a background task, one step
-    /// at a time), so the final digest check at completion only reads the last few pieces.
-    /// </summary>
-    private void AdvancePrefixHash()
-    {
-        if (_partials is null || _store is null || _committing || _committed)
-        {
-            return;
-        }
-        while (_contiguous < Info.PieceCount && File.HasPiece(_contiguous))
-        {
-            _contiguous++;
-        }
-        var end = _contiguous == Info.PieceCount ? Info.Length : Info.PieceOffset(_contiguous);
-        if (end - _prefixQueued < PrefixHashStep || _contiguous == Info.PieceCount)
-        {
-            return; // the last stretch is hashed by the commit itself
-        }
-        _verifier ??= new FileVerifier(_partials.DataPath(Info.Digest));
-        _prefixQueued = end;
-        var (verifier, previous) = (_verifier, _prefixHashing);
-        _prefixHashing = Task.Run(async () =>
-        {
-            await previous;
-            verifier.AdvanceTo(end, CancellationToken.None);
         });
     }
 
@@ -959,11 +909,6 @@ internal sealed partial class Swarm
         if (_partials is not null && !_committed && !_committing)
         {
             SaveState();
-        }
-        if (_verifier is { } verifier)
-        {
-            _verifier = null;
-            _ = _prefixHashing.ContinueWith(t => { _ = t.Exception; verifier.Dispose(); }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         _engine.Remove(this);
         Download?.Fail(new OperationCanceledException("the download stopped before it completed"));
