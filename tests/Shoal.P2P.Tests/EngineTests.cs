@@ -198,7 +198,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Download_ReaderStreamingIt_GetsTheWholeBlob_LastBytesOnlyOnceTheWholeDigestMatched()
     {
-        // Larger than the step of the whole-blob hash that follows the verified prefix.
+        // 12 MiB in 64 KiB pieces: the reader follows the download piece by piece.
         var content = RandomNumberGenerator.GetBytes(12 * 1024 * 1024 + 4321);
         var (info, path) = await WriteBlobAsync(content);
         await using var seeder = StartSeeder(info, path);

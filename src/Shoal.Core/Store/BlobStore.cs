@@ -12,7 +12,7 @@ namespace Shoal.Core.Store;
 /// <code>
 /// blobs/sha256/ab/cd/abcd…/data           the bytes (visible only once verified)
 /// blobs/sha256/ab/cd/abcd…/meta.json      size, timestamps, pinned / persisted flags
-/// blobs/sha256/ab/cd/abcd…/metainfo.json  piece hashes
+/// blobs/sha256/ab/cd/abcd…/metainfo.json  piece length and chaining values
 /// tmp/                                    in-progress writes; emptied at start
 /// </code>
 /// Every path is derived from a validated <see cref="Digest"/>, never from caller text. Writes go
@@ -149,7 +149,7 @@ public sealed class BlobStore
     }
 
     /// <summary>Starts writing a blob whose digest is checked at <see cref="BlobWriter.CommitAsync"/>.</summary>
-    /// <param name="expectedLength">The length when known, so piece hashes are computed while writing.</param>
+    /// <param name="expectedLength">The length when known (it fixes the piece length; unknown lengths work too).</param>
     public BlobWriter CreateWriter(long? expectedLength = null)
         => new(this, Path.Combine(_tmpRoot, Guid.NewGuid().ToString("N")), expectedLength);
 
