@@ -45,10 +45,10 @@ public sealed class DecoderFuzzTests(ITestOutputHelper output)
                 _ => sample.Bytes,
             };
             var fromStart = kind == 0 || kind == 3 ? random.Next(2) == 0 : sample.FromStart;
-            var reader = fromStart ? new MessageReader() : TestData.OpenReader(sample.PieceCount);
+            Func<MessageReader> newReader = fromStart ? () => new MessageReader() : () => TestData.OpenReader(sample.PieceCount);
             var buffer = random.Next(3) == 0 ? TestData.Segmented(input, random) : new ReadOnlySequence<byte>(input);
 
-            var threw = Run(reader, buffer, stats);
+            var threw = Run(newReader, buffer, stats);
 
             if (kind is 2 or 4)
             {
@@ -57,15 +57,18 @@ public sealed class DecoderFuzzTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"{Iterations} inputs in {watch.ElapsedMilliseconds} ms: {stats.Messages} messages, {stats.Exceptions} protocol exceptions, {stats.Incomplete} incomplete, max {stats.MaxAllocation} bytes allocated by one call");
+        output.WriteLine($"{Iterations} inputs in {watch.ElapsedMilliseconds} ms: {stats.Messages} messages, {stats.Exceptions} protocol exceptions, {stats.Incomplete} incomplete, max {stats.MaxAllocation} bytes allocated by one call, {stats.Remeasured} calls measured again");
+        Assert.True(stats.Remeasured < 10, $"{stats.Remeasured} calls allocated once and not again");
         Assert.True(stats.Messages > Iterations, "valid frames were decoded");
         Assert.True(stats.Exceptions > Iterations / 10, "invalid frames were rejected");
         Assert.True(stats.Incomplete > Iterations / 10, "partial frames were waited for");
     }
 
-    private static bool Run(MessageReader reader, ReadOnlySequence<byte> buffer, Stats stats)
+    private static bool Run(Func<MessageReader> newReader, ReadOnlySequence<byte> input, Stats stats)
     {
-        while (true)
+        var reader = newReader();
+        var buffer = input;
+        for (var call = 0; ; call++)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             var lengthBefore = buffer.Length;
@@ -86,6 +89,16 @@ public sealed class DecoderFuzzTests(ITestOutputHelper output)
             }
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             stats.MaxAllocation = Math.Max(stats.MaxAllocation, allocated);
+            var mayAllocate = decoded && message.Type is MessageType.Handshake or MessageType.Error;
+            if (allocated != 0 && !mayAllocate)
+            {
+                // Now and then the runtime allocates on this thread in the middle of a call (about
+                // 1.6 KB, once in some runs of the suite: a method compiled or a type loaded at a
+                // moment that depends on background tiering). The decoder's own allocations happen
+                // on every decode of the same bytes: decode them again and measure this call alone.
+                allocated = AllocatedBy(newReader, input, call);
+                stats.Remeasured++;
+            }
             if (!decoded)
             {
                 Assert.Equal(lengthBefore, buffer.Length);
@@ -94,7 +107,7 @@ public sealed class DecoderFuzzTests(ITestOutputHelper output)
                 return false;
             }
             stats.Messages++;
-            if (message.Type is MessageType.Handshake or MessageType.Error)
+            if (mayAllocate)
             {
                 Assert.True(allocated <= AllocationBound, $"a {message.Type} allocated {allocated} bytes");
             }
@@ -103,6 +116,22 @@ public sealed class DecoderFuzzTests(ITestOutputHelper output)
                 Assert.Equal(0, allocated);
             }
             CheckMessage(reader, message, lengthBefore - buffer.Length);
+        }
+    }
+
+    /// <summary>What call number <paramref name="call"/> of a fresh decode of <paramref name="input"/> allocates.</summary>
+    private static long AllocatedBy(Func<MessageReader> newReader, ReadOnlySequence<byte> input, int call)
+    {
+        var reader = newReader();
+        for (var i = 0; ; i++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            reader.TryRead(ref input, out _);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (i == call)
+            {
+                return allocated;
+            }
         }
     }
 
@@ -242,5 +271,7 @@ public sealed class DecoderFuzzTests(ITestOutputHelper output)
         public long Incomplete { get; set; }
 
         public long MaxAllocation { get; set; }
+
+        public long Remeasured { get; set; }
     }
 }
