@@ -198,9 +198,7 @@ public sealed class BlobStoreTests : IDisposable
         // A store written by a version whose smallest piece was 256 KiB: a 400,000-byte blob had two
         // pieces; today's policy cuts it into 64 KiB pieces, and every store must agree on that.
         var data = RandomNumberGenerator.GetBytes(400_000);
-        var digest = Digest.Compute(data);
-        await _store.WriteAsync(digest, new MemoryStream(data), data.Length, CancellationToken.None);
-        var metaInfoFile = _dir.AllFiles().Single(f => f.EndsWith("metainfo.json", StringComparison.Ordinal));
+        var (digest, metaInfoFile) = await StoreAsync(data);
         const int EarlierPieceLength = 256 * 1024;
         var hasher = new BlobHasher(data.Length, EarlierPieceLength);
         hasher.Append(data);
@@ -220,9 +218,7 @@ public sealed class BlobStoreTests : IDisposable
         // metainfo.json as versions before chaining values wrote it: a SHA-256 of each piece on its
         // own. It cannot be verified the new way, so the store derives the chain from the bytes.
         var data = RandomNumberGenerator.GetBytes(300_000);
-        var digest = Digest.Compute(data);
-        await _store.WriteAsync(digest, new MemoryStream(data), data.Length, CancellationToken.None);
-        var metaInfoFile = _dir.AllFiles().Single(f => f.EndsWith("metainfo.json", StringComparison.Ordinal));
+        var (digest, metaInfoFile) = await StoreAsync(data);
         var pieceLength = PieceLengthPolicy.For(data.Length);
         var perPiece = Convert.ToBase64String(data.Chunk(pieceLength).SelectMany(SHA256.HashData).ToArray());
         await File.WriteAllTextAsync(metaInfoFile, $$"""{"digest":"{{digest}}","length":{{data.Length}},"pieceLength":{{pieceLength}},"pieceHashes":"{{perPiece}}"}""");
@@ -235,6 +231,14 @@ public sealed class BlobStoreTests : IDisposable
             Assert.True(info.VerifyPiece(i, data.AsSpan((int)info.PieceOffset(i), info.PieceSize(i))));
         }
         Assert.Equal(info.InfoHash, MetaInfo.FromJson(await File.ReadAllBytesAsync(metaInfoFile)).InfoHash);
+    }
+
+    /// <summary>Stores <paramref name="data"/> (the only blob) and returns its digest and metainfo file.</summary>
+    private async Task<(Digest Digest, string MetaInfoFile)> StoreAsync(byte[] data)
+    {
+        var digest = Digest.Compute(data);
+        await _store.WriteAsync(digest, new MemoryStream(data), data.Length, CancellationToken.None);
+        return (digest, _dir.AllFiles().Single(f => f.EndsWith("metainfo.json", StringComparison.Ordinal)));
     }
 
     [Fact]
