@@ -108,6 +108,14 @@ public sealed class MetaInfoTests
         Assert.Throws<FormatException>(() => MetaInfo.FromJson(System.Text.Encoding.UTF8.GetBytes(json)));
     }
 
+    [Fact]
+    public void FromJson_EarlierPerPieceForm_SaysWhichHashingItUses()
+    {
+        var json = "{\"digest\":\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"length\":0,\"pieceLength\":65536,\"pieceHashes\":\"\"}"u8.ToArray();
+        var ex = Assert.Throws<FormatException>(() => MetaInfo.FromJson(json));
+        Assert.Contains("expected 'sha256-chain'", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(5000)]
     [InlineData(64 * 1024)]

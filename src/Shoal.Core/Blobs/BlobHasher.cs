@@ -37,10 +37,7 @@ public sealed class BlobHasher
         : this(expectedLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pieceLength);
-        if (pieceLength % Sha256Chain.BlockSize != 0)
-        {
-            throw new ArgumentException($"piece length {pieceLength} is not a multiple of the SHA-256 block ({Sha256Chain.BlockSize} bytes)", nameof(pieceLength));
-        }
+        MetaInfo.ThrowIfNotWholeBlocks(pieceLength);
         _pieceLength = pieceLength;
         _step = pieceLength;
     }
@@ -146,10 +143,9 @@ public sealed class BlobHasher
     /// <summary>At a multiple of the step (so of the block size: nothing is pending), keeps the chaining value.</summary>
     private void KeepChainingValue()
     {
-        if (_expectedLength is null && PieceLengthPolicy.For(Length) > _step)
+        if (_expectedLength is null && PieceLengthPolicy.For(Length) is var step && step > _step)
         {
             // The piece length grew with the blob: keep only the values at its boundaries.
-            var step = PieceLengthPolicy.For(Length);
             var stride = step / _step;
             var kept = 0;
             for (var i = stride - 1; i < _valueCount; i += stride)

@@ -32,10 +32,7 @@ public sealed class MetaInfo
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pieceLength);
         ArgumentNullException.ThrowIfNull(chain);
-        if (pieceLength % Sha256Chain.BlockSize != 0)
-        {
-            throw new ArgumentException($"piece length {pieceLength} is not a multiple of the SHA-256 block ({Sha256Chain.BlockSize} bytes)", nameof(pieceLength));
-        }
+        ThrowIfNotWholeBlocks(pieceLength);
         var count = PieceCountFor(length, pieceLength);
         if (chain.Length != count * Sha256Chain.ValueSize)
         {
@@ -107,6 +104,15 @@ public sealed class MetaInfo
         return CryptographicOperations.FixedTimeEquals(value, ChainingValue(index));
     }
 
+    /// <summary>Refuses a piece length that is not a whole number of SHA-256 blocks (no chaining value ends such a piece).</summary>
+    internal static void ThrowIfNotWholeBlocks(int pieceLength)
+    {
+        if (pieceLength % Sha256Chain.BlockSize != 0)
+        {
+            throw new ArgumentException($"piece length {pieceLength} is not a multiple of the SHA-256 block ({Sha256Chain.BlockSize} bytes)", nameof(pieceLength));
+        }
+    }
+
     /// <summary>The number of pieces a blob of this length has.</summary>
     public static int PieceCountFor(long length, int pieceLength) => checked((int)((length + pieceLength - 1) / pieceLength));
 
@@ -127,14 +133,19 @@ public sealed class MetaInfo
         {
             throw new FormatException("metainfo is not valid JSON", ex);
         }
-        if (wire is null || wire.Digest is null || wire.Chain is null)
+        if (wire is null || wire.Digest is null)
         {
             throw new FormatException("metainfo is missing fields");
         }
         if (!string.Equals(wire.PieceHashing, PieceHashing, StringComparison.Ordinal))
         {
-            // An earlier version hashed each piece on its own ("pieceHashes"): not verifiable here.
+            // An earlier version hashed each piece on its own ("pieceHashes", no "chain"): not
+            // verifiable here. Said before the missing chain, which is only its consequence.
             throw new FormatException($"metainfo piece hashing is '{wire.PieceHashing ?? "(none)"}', expected '{PieceHashing}'");
+        }
+        if (wire.Chain is null)
+        {
+            throw new FormatException("metainfo is missing fields");
         }
         byte[] chain;
         try
