@@ -16,78 +16,27 @@ internal sealed class UpstreamRegistry : IDisposable
 {
     public const string User = "shoal";
     public const string Password = "upstream-pass";
-    public const string Htpasswd = "htpasswd";
 
-    private readonly TempDir _directory;
-    private readonly ExternalProcess _process;
+    private readonly DockerRegistry _registry;
 
-    private UpstreamRegistry(TempDir directory, ExternalProcess process, int port, bool basicAuth)
+    private UpstreamRegistry(DockerRegistry registry, bool basicAuth)
     {
-        _directory = directory;
-        _process = process;
-        Url = new Uri($"http://127.0.0.1:{port}/");
+        _registry = registry;
         if (basicAuth)
         {
             Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Password}")));
         }
     }
 
-    public Uri Url { get; }
+    public Uri Url => _registry.Url;
 
     /// <summary>A client that pushes (with the credentials when the registry wants them).</summary>
     public HttpClient Http { get; } = new();
 
     public static async Task<UpstreamRegistry> StartAsync(bool basicAuth = false)
     {
-        var program = ToolCheck.Require(ToolCheck.DockerRegistry);
-        var directory = new TempDir();
-        try
-        {
-            var auth = string.Empty;
-            if (basicAuth)
-            {
-                var entry = (await ExternalProcess.RunAsync(ToolCheck.Require(Htpasswd), ["-Bbn", User, Password], TimeSpan.FromSeconds(30))).EnsureSuccess().StandardOutput.Trim();
-                await File.WriteAllTextAsync(directory.Sub("htpasswd"), entry + "\n");
-                auth = $"auth:\n  htpasswd:\n    realm: shoal-test\n    path: {directory.Sub("htpasswd")}\n";
-            }
-            for (var attempt = 1; ; attempt++)
-            {
-                var port = FreePort.Next();
-                var config = directory.Sub("config.yml");
-                await File.WriteAllTextAsync(config, $"""
-                    version: 0.1
-                    log:
-                      level: warn
-                    storage:
-                      filesystem:
-                        rootdirectory: {directory.Sub("data")}
-                    http:
-                      addr: 127.0.0.1:{port}
-
-                    """ + auth);
-                var process = ExternalProcess.Start(program, ["serve", config], new Dictionary<string, string?> { ["OTEL_TRACES_EXPORTER"] = "none" });
-                try
-                {
-                    await process.WaitForHttpAsync(new Uri($"http://127.0.0.1:{port}/v2/"), TimeSpan.FromSeconds(30),
-                        status => status is HttpStatusCode.OK or HttpStatusCode.Unauthorized);
-                    return new UpstreamRegistry(directory, process, port, basicAuth);
-                }
-                catch (InvalidOperationException) when (attempt < 3 && process.Output.Contains("address already in use", StringComparison.Ordinal))
-                {
-                    process.Dispose();
-                }
-                catch
-                {
-                    process.Dispose();
-                    throw;
-                }
-            }
-        }
-        catch
-        {
-            directory.Dispose();
-            throw;
-        }
+        var registry = await DockerRegistry.StartAsync(deleteEnabled: false, configureAuth: basicAuth ? DockerRegistry.BasicAuth(User, Password) : null);
+        return new UpstreamRegistry(registry, basicAuth);
     }
 
     /// <summary>Pushes a config, one layer of <paramref name="layerSeed"/>-random bytes and an OCI manifest under <paramref name="tag"/>; returns the manifest bytes.</summary>
@@ -112,8 +61,7 @@ internal sealed class UpstreamRegistry : IDisposable
     public void Dispose()
     {
         Http.Dispose();
-        _process.Dispose();
-        _directory.Dispose();
+        _registry.Dispose();
     }
 
     private async Task<Digest> PushBlobAsync(string repository, byte[] content)

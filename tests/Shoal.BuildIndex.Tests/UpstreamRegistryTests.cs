@@ -189,7 +189,7 @@ public sealed class UpstreamRegistryTests : IClassFixture<AnonymousUpstreamFixtu
 /// <summary>Build-index behind a registry that wants htpasswd basic authentication.</summary>
 public sealed class UpstreamBasicAuthTests
 {
-    [E2EFact(ToolCheck.DockerRegistry, UpstreamRegistry.Htpasswd)]
+    [E2EFact(ToolCheck.DockerRegistry, ToolCheck.Htpasswd)]
     public async Task BasicAuth_RightAndWrongCredentials_ResolvesOr503()
     {
         using var registry = await UpstreamRegistry.StartAsync(basicAuth: true);

@@ -30,15 +30,18 @@ public sealed class DockerRegistry : IDisposable
     /// <summary>Its log so far.</summary>
     public string Log => _process.Output;
 
-    /// <summary>Starts the registry and waits (bounded) until <c>/v2/</c> answers.</summary>
+    /// <summary>Starts the registry and waits (bounded) until <c>/v2/</c> answers (401 counts when it authenticates).</summary>
     /// <param name="extraConfig">YAML appended to the configuration (top-level sections, e.g. <c>notifications:</c>).</param>
     /// <param name="rootDirectory">The filesystem storage's root directory (it holds <c>docker/registry/v2/</c>). Default: a directory inside the registry's temporary directory.</param>
-    public static async Task<DockerRegistry> StartAsync(string? extraConfig = null, string? rootDirectory = null)
+    /// <param name="configureAuth">Writes what authentication needs (an htpasswd file, a certificate) into the scratch directory it is given and returns the body of the <c>auth:</c> section (lines indented by two spaces).</param>
+    /// <param name="deleteEnabled">Whether the registry accepts DELETE.</param>
+    public static async Task<DockerRegistry> StartAsync(string? extraConfig = null, string? rootDirectory = null, Func<string, Task<string>>? configureAuth = null, bool deleteEnabled = true)
     {
         var program = ToolCheck.Require(ToolCheck.DockerRegistry);
         var directory = new TempDirectory("shoal-registry");
         try
         {
+            var auth = configureAuth is null ? null : await configureAuth(directory.Path);
             // A port picked now may be taken before the registry binds it: try a few.
             for (var attempt = 1; ; attempt++)
             {
@@ -52,14 +55,15 @@ public sealed class DockerRegistry : IDisposable
                       filesystem:
                         rootdirectory: {rootDirectory ?? directory.Combine("data")}
                       delete:
-                        enabled: true
+                        enabled: {(deleteEnabled ? "true" : "false")}
                     http:
                       addr: 127.0.0.1:{listenPort}
-                    """ + (extraConfig is null ? string.Empty : "\n" + extraConfig));
+                    """ + (auth is null ? string.Empty : "\nauth:\n" + auth) + (extraConfig is null ? string.Empty : "\n" + extraConfig));
                 var process = ExternalProcess.Start(program, ["serve", config], new Dictionary<string, string?> { ["OTEL_TRACES_EXPORTER"] = "none" });
                 try
                 {
-                    await process.WaitForHttpAsync(new Uri($"http://127.0.0.1:{listenPort}/v2/"), StartTimeout, status => status == HttpStatusCode.OK);
+                    await process.WaitForHttpAsync(new Uri($"http://127.0.0.1:{listenPort}/v2/"), StartTimeout,
+                        status => status == HttpStatusCode.OK || (auth is not null && status == HttpStatusCode.Unauthorized));
                     return new DockerRegistry(directory, process, listenPort);
                 }
                 catch (InvalidOperationException) when (attempt < 3 && process.Output.Contains("address already in use", StringComparison.Ordinal))
@@ -79,6 +83,19 @@ public sealed class DockerRegistry : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// A <c>configureAuth</c> for <see cref="StartAsync"/>: basic authentication of one user, from a
+    /// bcrypt htpasswd file written by <see cref="ToolCheck.Htpasswd"/>.
+    /// </summary>
+    public static Func<string, Task<string>> BasicAuth(string user, string password) => async directory =>
+    {
+        var htpasswd = ToolCheck.Require(ToolCheck.Htpasswd);
+        var entry = (await ExternalProcess.RunAsync(htpasswd, ["-Bbn", user, password], TimeSpan.FromSeconds(30))).EnsureSuccess().StandardOutput.Trim();
+        var file = Path.Combine(directory, "htpasswd");
+        await File.WriteAllTextAsync(file, entry + "\n");
+        return $"  htpasswd:\n    realm: shoal-test\n    path: {file}\n";
+    };
 
     public void Dispose()
     {

@@ -24,6 +24,9 @@ public static partial class ToolCheck
     /// <summary>The CNCF distribution registry as Debian packages it, a reference registry.</summary>
     public const string DockerRegistry = "docker-registry";
 
+    /// <summary>Apache's htpasswd (apache2-utils), which writes the bcrypt password files the registry's basic authentication reads.</summary>
+    public const string Htpasswd = "htpasswd";
+
     /// <summary>Pseudo-tool: the test needs to run as root (containerd).</summary>
     public const string Root = "root";
 

@@ -16,20 +16,13 @@ public sealed class HtpasswdRegistryFixture : IAsyncLifetime
     public const string User = "shoal";
     public const string Password = "s3cret-pass";
 
-    internal RegistryProcess Registry { get; private set; } = null!;
+    internal DockerRegistry Registry { get; private set; } = null!;
 
     public Uri Url => Registry.Url;
 
     public async Task InitializeAsync()
     {
-        Registry = await RegistryProcess.StartAsync(async directory =>
-        {
-            var htpasswd = ToolCheck.Require(RegistryAuthTests.Htpasswd);
-            var entry = (await ExternalProcess.RunAsync(htpasswd, ["-Bbn", User, Password], TimeSpan.FromSeconds(30))).EnsureSuccess().StandardOutput.Trim();
-            var file = Path.Combine(directory, "htpasswd");
-            await File.WriteAllTextAsync(file, entry + "\n");
-            return $"  htpasswd:\n    realm: shoal-test\n    path: {file}\n";
-        }, deleteEnabled: false);
+        Registry = await DockerRegistry.StartAsync(configureAuth: DockerRegistry.BasicAuth(User, Password), deleteEnabled: false);
     }
 
     public Task DisposeAsync()
@@ -44,14 +37,14 @@ public sealed class TokenRegistryFixture : IAsyncLifetime
 {
     internal TokenIssuer Issuer { get; private set; } = null!;
 
-    internal RegistryProcess Registry { get; private set; } = null!;
+    internal DockerRegistry Registry { get; private set; } = null!;
 
     public Uri Url => Registry.Url;
 
     public async Task InitializeAsync()
     {
         Issuer = await TokenIssuer.StartAsync();
-        Registry = await RegistryProcess.StartAsync(directory => Task.FromResult(Issuer.RegistryAuth(directory)));
+        Registry = await DockerRegistry.StartAsync(configureAuth: directory => Task.FromResult(Issuer.RegistryAuth(directory)));
     }
 
     public async Task DisposeAsync()
@@ -66,8 +59,6 @@ public sealed class TokenRegistryFixture : IAsyncLifetime
 
 public sealed class RegistryAuthTests : IClassFixture<HtpasswdRegistryFixture>, IClassFixture<TokenRegistryFixture>, IDisposable
 {
-    internal const string Htpasswd = "htpasswd";
-
     private readonly HtpasswdRegistryFixture _basic;
     private readonly TokenRegistryFixture _token;
     private readonly TempDirectory _directory = new();
@@ -84,7 +75,7 @@ public sealed class RegistryAuthTests : IClassFixture<HtpasswdRegistryFixture>, 
 
     public void Dispose() => _directory.Dispose();
 
-    [E2EFact(ToolCheck.DockerRegistry, Htpasswd)]
+    [E2EFact(ToolCheck.DockerRegistry, ToolCheck.Htpasswd)]
     public async Task BasicAuth_PasswordFile_UploadsAndReads()
     {
         var passwordFile = Path.Combine(_directory.Path, "password");
@@ -108,7 +99,7 @@ public sealed class RegistryAuthTests : IClassFixture<HtpasswdRegistryFixture>, 
         Assert.Contains("does not allow deleting", delete.Message, StringComparison.Ordinal);
     }
 
-    [E2EFact(ToolCheck.DockerRegistry, Htpasswd)]
+    [E2EFact(ToolCheck.DockerRegistry, ToolCheck.Htpasswd)]
     public async Task BasicAuth_WrongPassword_ClearError()
     {
         using var backend = new RegistryBackend(new RegistryBackendOptions
@@ -124,7 +115,7 @@ public sealed class RegistryAuthTests : IClassFixture<HtpasswdRegistryFixture>, 
         Assert.Contains("rejected the credentials of user 'shoal'", error.Message, StringComparison.Ordinal);
     }
 
-    [E2EFact(ToolCheck.DockerRegistry, Htpasswd)]
+    [E2EFact(ToolCheck.DockerRegistry, ToolCheck.Htpasswd)]
     public async Task BasicAuth_NoCredentials_ClearError()
     {
         using var tags = new RegistryTagSource(new RegistryBackendOptions { Address = _basic.Url.ToString() });

@@ -9,13 +9,13 @@ namespace Shoal.Storage.Tests.Registry;
 /// <summary>One anonymous registry (delete enabled) shared by the tests of a class; each test uses its own repository.</summary>
 public sealed class AnonymousRegistryFixture : IAsyncLifetime
 {
-    internal RegistryProcess Registry { get; private set; } = null!;
+    internal DockerRegistry Registry { get; private set; } = null!;
 
     public HttpClient Http { get; } = new();
 
     public Uri Url => Registry.Url;
 
-    public async Task InitializeAsync() => Registry = await RegistryProcess.StartAsync();
+    public async Task InitializeAsync() => Registry = await DockerRegistry.StartAsync();
 
     public Task DisposeAsync()
     {

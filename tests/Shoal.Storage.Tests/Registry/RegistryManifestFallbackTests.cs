@@ -65,7 +65,7 @@ public sealed class RegistryManifestFallbackTests : IClassFixture<AnonymousRegis
         Assert.Equal(index.Length, (await repo.StatAsync(BackendNames.ForBlob(Digest.Compute(index)), default))!.Size);
     }
 
-    [E2EFact(ToolCheck.DockerRegistry, RegistryAuthTests.Htpasswd)]
+    [E2EFact(ToolCheck.DockerRegistry, ToolCheck.Htpasswd)]
     public async Task OpenRead_ManifestDigestWithBasicAuth_FallsBack()
     {
         using var writer = new RegistryBackend(new RegistryBackendOptions
