@@ -72,7 +72,7 @@ public sealed class GcsBackend : IBlobBackend, IDisposable
         }
         if (length == 0)
         {
-            return await EmptyIfWithinAsync(name, offset, cancellationToken);
+            return await EmptyRead.IfExistsAsync(this, name, offset, cancellationToken);
         }
         // The library's download writes into a stream; a plain GET through its authenticated
         // HttpClient gives a stream to read from instead.
@@ -92,7 +92,7 @@ public sealed class GcsBackend : IBlobBackend, IDisposable
                 return null;
             case HttpStatusCode.RequestedRangeNotSatisfiable:
                 response.Dispose();
-                return await EmptyIfWithinAsync(name, offset, cancellationToken);
+                return await EmptyRead.IfExistsAsync(this, name, offset, cancellationToken);
             default:
                 using (response)
                 {
@@ -158,20 +158,6 @@ public sealed class GcsBackend : IBlobBackend, IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _client.Dispose();
-
-    private async Task<Stream?> EmptyIfWithinAsync(string name, long offset, CancellationToken cancellationToken)
-    {
-        var stat = await StatAsync(name, cancellationToken);
-        if (stat is null)
-        {
-            return null;
-        }
-        if (offset > stat.Size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset is past the end of '{name}' ({stat.Size} bytes)");
-        }
-        return new MemoryStream([], writable: false);
-    }
 
     private string KeyOf(string name)
     {

@@ -89,7 +89,7 @@ public sealed class HdfsBackend : IBlobBackend, IDisposable
         }
         if (length == 0)
         {
-            return await EmptyIfWithinAsync(name, offset, cancellationToken);
+            return await EmptyRead.IfExistsAsync(this, name, offset, cancellationToken);
         }
         var query = $"op=OPEN&offset={offset.ToString(CultureInfo.InvariantCulture)}&buffersize={_options.BufferSize.ToString(CultureInfo.InvariantCulture)}"
             + (length is { } n ? "&length=" + n.ToString(CultureInfo.InvariantCulture) : "");
@@ -112,7 +112,7 @@ public sealed class HdfsBackend : IBlobBackend, IDisposable
                 if ((int)first.StatusCode is >= 400 and < 500 && await StatAsync(name, cancellationToken) is var stat
                     && (stat is null || offset >= stat.Size))
                 {
-                    return stat is null ? null : await EmptyIfWithinAsync(name, offset, cancellationToken);
+                    return stat is null ? null : await EmptyRead.IfExistsAsync(this, name, offset, cancellationToken);
                 }
                 throw await FailureAsync(first, "OPEN", path, cancellationToken);
             }
@@ -453,20 +453,6 @@ public sealed class HdfsBackend : IBlobBackend, IDisposable
             detail = "";
         }
         return new HttpRequestException($"hdfs {op} of '{path}' answered {(int)response.StatusCode}: {detail}", null, response.StatusCode);
-    }
-
-    private async Task<Stream?> EmptyIfWithinAsync(string name, long offset, CancellationToken cancellationToken)
-    {
-        var stat = await StatAsync(name, cancellationToken);
-        if (stat is null)
-        {
-            return null;
-        }
-        if (offset > stat.Size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset is past the end of '{name}' ({stat.Size} bytes)");
-        }
-        return new MemoryStream([], writable: false);
     }
 
     private string PathOf(string name)

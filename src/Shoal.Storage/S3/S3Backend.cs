@@ -80,7 +80,7 @@ public sealed class S3Backend : IBlobBackend, IDisposable
         if (length == 0)
         {
             // A range cannot say "no bytes": check existence and bounds, then answer an empty stream.
-            return await EmptyIfWithinAsync(name, offset, cancellationToken);
+            return await EmptyRead.IfExistsAsync(this, name, offset, cancellationToken);
         }
         var request = new GetObjectRequest { BucketName = _options.Bucket, Key = key };
         if (offset > 0 || length is not null)
@@ -99,7 +99,7 @@ public sealed class S3Backend : IBlobBackend, IDisposable
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             // The offset is at or past the end: at the end is an empty read, past it an error.
-            return await EmptyIfWithinAsync(name, offset, cancellationToken);
+            return await EmptyRead.IfExistsAsync(this, name, offset, cancellationToken);
         }
         return new LimitedReadStream(response.ResponseStream, owner: response);
     }
@@ -260,20 +260,6 @@ public sealed class S3Backend : IBlobBackend, IDisposable
             }
             filled += read;
         }
-    }
-
-    private async Task<Stream?> EmptyIfWithinAsync(string name, long offset, CancellationToken cancellationToken)
-    {
-        var stat = await StatAsync(name, cancellationToken);
-        if (stat is null)
-        {
-            return null;
-        }
-        if (offset > stat.Size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset is past the end of '{name}' ({stat.Size} bytes)");
-        }
-        return new MemoryStream([], writable: false);
     }
 
     private string KeyOf(string name, CancellationToken cancellationToken)

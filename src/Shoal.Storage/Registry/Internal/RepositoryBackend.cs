@@ -302,18 +302,7 @@ internal sealed class RepositoryBackend : IBlobBackend
     }
 
     private async Task<Stream?> EmptyAtAsync(string name, Digest digest, long offset, CancellationToken cancellationToken)
-    {
-        var stat = await StatBlobAsync(digest, cancellationToken);
-        if (stat is null)
-        {
-            return null;
-        }
-        if (offset > stat.Value.Size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset is past the end of '{name}' ({stat.Value.Size} bytes)");
-        }
-        return new MemoryStream([], writable: false);
-    }
+        => await StatBlobAsync(digest, cancellationToken) is { } stat ? EmptyRead.At(name, offset, stat.Size) : null;
 
     private static async Task<bool> SkipAsync(Stream stream, long count, CancellationToken cancellationToken)
     {
