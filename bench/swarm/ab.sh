@@ -3,6 +3,7 @@
 # bench/swarm/ab.sh — two Shoal builds side by side in the swarm benchmark, in interleaved pairs.
 #
 #   bench/swarm/ab.sh N RATE SIZE [--pairs K] [--notes TEXT] [--results FILE] A B
+#   bench/swarm/ab.sh summary CSV TEXT     # the summary again, of rows noted "A/B TEXT: ..."
 #
 # A and B are git revisions of this repository (built with `dotnet publish` in a worktree under
 # $BENCH_DIR/ab/, once per commit) or paths to shoal executables. Runs K pairs (default 3) of
@@ -11,8 +12,11 @@
 # more often than not, so a comparison that always runs A first measures the order as much as the
 # builds. Appends every row to the results CSV (notes "A/B <TEXT>: A <label>" / "B <label>", the
 # commit column the build's) and prints each run's ratio and CPU-seconds, then the mean of both
-# sides and how many pairs each side won. Environment and exit status as for run.sh (which it
-# calls; see there); BENCH_DIR defaults to /tmp/shoal-bench.
+# sides, how many pairs each side won, and the mean difference B - A over the pairs with its 95 %
+# confidence interval (Student's t): an interval that contains 0 shows no difference. Environment
+# and exit status as for run.sh (which it calls; see there); BENCH_DIR defaults to
+# /tmp/shoal-bench. `summary` prints the same for rows already in a results CSV, one block per
+# benchmark point (N, rate, size).
 # =================================================================================================
 set -euo pipefail
 export LC_ALL=C
@@ -23,7 +27,69 @@ BENCH_DIR=${BENCH_DIR:-/tmp/shoal-bench}
 RESULTS=${BENCH_RESULTS:-$HERE/results.csv}
 
 die() { echo "ab.sh: $*" >&2; exit 2; }
-usage() { sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; exit 2; }
+usage() { sed -n '4,6p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; exit 2; }
+
+# summarize CSV PREFIX: per benchmark point, each run of the rows whose notes start with PREFIX
+# ("A/B TEXT: A label (pair K)" or "... B ..."), each side's means and pairs won, and B - A.
+summarize() {
+  awk -F, -v prefix="$2" '
+    function tcrit(df) {
+      # Two-sided 95 % quantiles of Student t for 1..30 degrees of freedom; 1.96 beyond.
+      split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042", t, " ")
+      return df <= 30 ? t[df] : 1.96
+    }
+    function interval(name, values, count,    i, mean, var, half) {
+      mean = 0; for (i = 1; i <= count; i++) mean += values[i]; mean /= count
+      if (count < 2) return sprintf("%s %+.3f (one pair: no interval)", name, mean)
+      var = 0; for (i = 1; i <= count; i++) var += (values[i] - mean) ^ 2; var /= count - 1
+      half = tcrit(count - 1) * sqrt(var / count)
+      return sprintf("%s %+.3f, 95 %% CI [%+.3f, %+.3f]%s", name, mean, mean - half, mean + half,
+        (mean - half <= 0 && mean + half >= 0) ? " (contains 0)" : "")
+    }
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    index($NF, prefix) != 1 { next }
+    {
+      rest = substr($NF, length(prefix) + 1); sub(/^ +/, "", rest)
+      side = substr(rest, 1, 1)
+      if (side != "A" && side != "B") next
+      label = substr(rest, 3); sub(/ \(pair [0-9]+\)$/, "", label)
+      if (!match($NF, /\(pair [0-9]+\)$/)) next
+      pair = substr($NF, RSTART + 6, RLENGTH - 7) + 0
+      point = $col["n"] " hosts x " $col["rate"] ", " $col["size_bytes"] " bytes"
+      if (!(point in seen)) { seen[point] = 1; points[++npoints] = point }
+      labels[point, side] = label
+      ratio[point, side, pair] = $col["ratio"]; cpu[point, side, pair] = $col["proc_cpu_s"]
+      sum[point, side] += $col["ratio"]; cpus[point, side] += $col["proc_cpu_s"]; n[point, side]++
+      runs[point] = runs[point] sprintf("pair %d  %s  ratio %s  procs CPU-s %s\n", pair, side, $col["ratio"], $col["proc_cpu_s"])
+      if (pair > maxpair[point]) maxpair[point] = pair
+    }
+    END {
+      if (!npoints) { print "no rows noted \"" prefix " ...\"" > "/dev/stderr"; exit 1 }
+      for (q = 1; q <= npoints; q++) {
+        point = points[q]
+        if (npoints > 1) printf "%s== %s\n", (q > 1 ? "\n" : ""), point
+        printf "%s", runs[point]
+        delete won; delete dr; delete dc; count = 0
+        for (p = 1; p <= maxpair[point]; p++) {
+          if (!(((point, "A", p) in ratio) && ((point, "B", p) in ratio))) continue
+          if (ratio[point, "A", p] < ratio[point, "B", p]) won["A"]++; else if (ratio[point, "B", p] < ratio[point, "A", p]) won["B"]++
+          count++; dr[count] = ratio[point, "B", p] - ratio[point, "A", p]; dc[count] = cpu[point, "B", p] - cpu[point, "A", p]
+        }
+        for (s = 0; s < 2; s++) {
+          side = s == 0 ? "A" : "B"
+          if (n[point, side]) printf "%s %-12s mean ratio %.3f  mean procs CPU-s %.2f  runs %d  pairs won %d\n", side, labels[point, side], sum[point, side] / n[point, side], cpus[point, side] / n[point, side], n[point, side], won[side] + 0
+        }
+        if (count) printf "B - A over %d pairs: %s; %s\n", count, interval("ratio", dr, count), interval("procs CPU-s", dc, count)
+      }
+    }' "$1"
+}
+
+if [[ ${1:-} == summary ]]; then
+  (($# == 3)) || usage
+  [[ -f $2 ]] || die "no such results file: $2"
+  summarize "$2" "A/B${3:+ $3}:"
+  exit
+fi
 
 (($# >= 3)) || usage
 N=$1 RATE=$2 SIZE=$3
@@ -91,23 +157,5 @@ done
 awk -F, -v OFS=, -v a="$LABEL_A" -v b="$LABEL_B" 'NR > 1 {
   if ($NF ~ /: A /) $2 = a; else if ($NF ~ /: B /) $2 = b
   print }' "$rows" >>"$RESULTS"
-awk -F, -v a="$LABEL_A" -v b="$LABEL_B" '
-  NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-  {
-    side = ($NF ~ /: A /) ? "A" : "B"
-    match($NF, /pair [0-9]+/); pair = substr($NF, RSTART + 5, RLENGTH - 5)
-    ratio[side, pair] = $col["ratio"]; cpu[side, pair] = $col["proc_cpu_s"]
-    sum[side] += $col["ratio"]; cpus[side] += $col["proc_cpu_s"]; n[side]++
-    printf "pair %s  %s  ratio %s  procs CPU-s %s\n", pair, side, $col["ratio"], $col["proc_cpu_s"]
-    pairs[pair] = 1
-  }
-  END {
-    for (p in pairs) if ((("A", p) in ratio) && (("B", p) in ratio)) {
-      if (ratio["A", p] < ratio["B", p]) won["A"]++; else if (ratio["B", p] < ratio["A", p]) won["B"]++
-    }
-    for (s = 0; s < 2; s++) {
-      side = s == 0 ? "A" : "B"; label = s == 0 ? a : b
-      if (n[side]) printf "%s %-12s mean ratio %.3f  mean procs CPU-s %.2f  runs %d  pairs won %d\n", side, label, sum[side] / n[side], cpus[side] / n[side], n[side], won[side] + 0
-    }
-  }' "$rows"
+summarize "$rows" "A/B$tag:"
 exit "$status"
