@@ -131,6 +131,22 @@ public sealed class Bitfield
         _setCount = other._setCount;
     }
 
+    /// <summary>
+    /// How many bits are set here and clear in <paramref name="other"/> (same length), counting no
+    /// further than <paramref name="limit"/>: the pieces we could offer a peer, when all that
+    /// matters is whether there are at least that many.
+    /// </summary>
+    public int CountSetNotIn(Bitfield other, int limit)
+    {
+        CheckSameLength(other);
+        var count = 0;
+        for (var w = 0; w < _words.Length && count < limit; w++)
+        {
+            count += BitOperations.PopCount(_words[w] & ~other._words[w]);
+        }
+        return Math.Min(count, limit);
+    }
+
     /// <summary>A copy of this bitfield.</summary>
     public Bitfield Clone()
     {

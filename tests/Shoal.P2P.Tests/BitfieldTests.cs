@@ -24,6 +24,35 @@ public sealed class BitfieldTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void CountSetNotIn_AnyLength_CountsOursTheirsLack_UpToTheLimit(int length)
+    {
+        var random = new Random(length);
+        var ours = new Bitfield(length);
+        var theirs = new Bitfield(length);
+        var expected = 0;
+        for (var i = 0; i < length; i++)
+        {
+            var we = random.Next(2) == 0;
+            var they = random.Next(3) == 0;
+            if (we)
+            {
+                ours.Set(i);
+            }
+            if (they)
+            {
+                theirs.Set(i);
+            }
+            expected += we && !they ? 1 : 0;
+        }
+
+        Assert.Equal(expected, ours.CountSetNotIn(theirs, int.MaxValue));
+        Assert.Equal(Math.Min(expected, 5), ours.CountSetNotIn(theirs, 5));
+        Assert.Equal(0, ours.CountSetNotIn(ours, int.MaxValue));
+        Assert.Throws<ArgumentException>(() => ours.CountSetNotIn(new Bitfield(length + 1), 1));
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void SetAll_AnyLength_EveryBitSetAndNoClearBit(int length)
     {
         var bits = new Bitfield(length);

@@ -283,6 +283,93 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Enumerable.Range(info.PieceCount / 2, info.PieceCount - (info.PieceCount / 2)), told.Order());
     }
 
+    [Fact]
+    public async Task Download_PeerWithPlentyToAskOfUs_HearsOfNewPiecesTogether_WithinTheHoldTime()
+    {
+        // 128 pieces of 64 KiB; the agent's clock is fake and moves only when the test moves it. A
+        // scripted seed serves 40 pieces; a scripted watcher holds nothing and listens for Haves.
+        var content = TestData.RandomBytes(128 * 64 * 1024, 11);
+        var info = TestData.MetaInfoFor(content, 64 * 1024);
+        using var seedListener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        using var watchListener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        seedListener.Start();
+        watchListener.Start();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var announcer = new FakeAnnouncer(
+            new PeerAddress("127.0.0.1", ((System.Net.IPEndPoint)watchListener.LocalEndpoint).Port, IsOrigin: false),
+            new PeerAddress("127.0.0.1", ((System.Net.IPEndPoint)seedListener.LocalEndpoint).Port, IsOrigin: false));
+        await using var agent = new PeerEngine(new P2POptions(), new PeerEngineSetup
+        {
+            Store = new BlobStore(new BlobStoreOptions { Root = Path.Combine(_root, "store") }),
+            Partials = new PartialStore(Path.Combine(_root, "partial")),
+            Announcer = announcer,
+            TimeProvider = time,
+        });
+        agent.Start();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var token = timeout.Token;
+        var seedAccept = seedListener.AcceptSocketAsync(token).AsTask();
+        _ = await agent.DownloadAsync(info, null, token);
+
+        // The watcher is greeted first, so the agent knows it lacks everything before any piece arrives.
+        await using var watcher = await AnswerAsync(await watchListener.AcceptSocketAsync(token), info, new Bitfield(info.PieceCount), token);
+        var known = new Bitfield(info.PieceCount);
+        var told = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        _ = Task.Run(async () =>
+        {
+            while (await watcher.ReadMessageAsync(token) is { } message)
+            {
+                if (message.Type == MessageType.HavePiece)
+                {
+                    told.Enqueue(message.PieceIndex);
+                }
+            }
+        }, token);
+        await Task.Delay(200, token);
+        var all = new Bitfield(info.PieceCount);
+        all.SetAll();
+        await using var seed = await AnswerAsync(await seedAccept, info, all, token);
+        var served = new HashSet<int>();
+        while (served.Count < 40 && await seed.ReadMessageAsync(token) is { } request)
+        {
+            if (request.Type == MessageType.Request)
+            {
+                await seed.WritePieceAsync(request.PieceIndex, request.Offset, content.AsMemory((int)info.PieceOffset(request.PieceIndex) + request.Offset, request.Length), token);
+                served.Add(request.PieceIndex);
+            }
+        }
+
+        // The first 31 pieces are announced as they are stored: until then the watcher could ask us
+        // for fewer than 32. The rest wait for the hold time, which never passes on a frozen clock.
+        while (agent.Stats.PiecesVerified < 40 || told.Count < 31)
+        {
+            await Task.Delay(20, token);
+        }
+        await Task.Delay(300, token);
+        var before = told.Count;
+        output.WriteLine($"heard of {before} of 40 stored pieces before the hold time passed");
+        Assert.InRange(before, 31, 39);
+
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        while (told.Count < 40)
+        {
+            await Task.Delay(20, token);
+        }
+        await Task.Delay(100, token);
+        Assert.Equal(served.Order(), told.Order());
+    }
+
+    /// <summary>Answers a connection the agent dialled: reads its handshake, sends ours as an agent holding <paramref name="pieces"/>.</summary>
+    private static async Task<PeerConnection> AnswerAsync(System.Net.Sockets.Socket socket, MetaInfo info, Bitfield pieces, CancellationToken token)
+    {
+        var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+        Assert.Equal(MessageType.Handshake, (await connection.ReadMessageAsync(token))!.Value.Type);
+        await connection.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), null), token);
+        connection.Reader.BindTo(info);
+        await connection.WriteAsync(new BitfieldMessage(pieces), token);
+        return connection;
+    }
+
     private static async Task<PeerConnection> GreetAsync(int port, MetaInfo info, CancellationToken token, Bitfield? have = null)
     {
         var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);

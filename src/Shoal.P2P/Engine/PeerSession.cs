@@ -120,6 +120,9 @@ internal sealed partial class PeerSession
     /// <summary>Loop (super-seeding origins): pieces offered to the peer and not yet sent to it nor announced by it.</summary>
     public HashSet<int> OpenOffers { get; } = [];
 
+    /// <summary>Loop: pieces stored whose Haves to this peer are held to leave together.</summary>
+    public List<int> HeldHaves { get; } = [];
+
     /// <summary>Loop: when the loop last queued something to send (for keep-alives).</summary>
     public long LastQueued { get; set; }
 

@@ -58,6 +58,19 @@ internal sealed partial class Swarm
     /// <summary>Seconds of data kept requested from a peer: a generous bandwidth-delay product for LAN and WAN links.</summary>
     private const double PipelineSeconds = 0.25;
 
+    /// <summary>
+    /// An agent peer that can already ask us for at least this many pieces it lacks is not told of a
+    /// new piece at once: the Have is held (at most <see cref="HaveHoldTime"/>) and leaves with the
+    /// others held for that peer, or with the next request we send it. A peer with little to ask of
+    /// us hears at once, so nobody waits for a piece only we have; in a swarm pulling together most
+    /// Haves go to peers with hundreds of pieces to choose from, and each one sent alone is a send,
+    /// a receive and a wake-up of the peer's loop.
+    /// </summary>
+    private const int HaveHoldOfferable = 32;
+
+    /// <summary>The longest a Have is held (see <see cref="HaveHoldOfferable"/>).</summary>
+    private static readonly TimeSpan HaveHoldTime = TimeSpan.FromMilliseconds(50);
+
     private readonly PeerEngine _engine;
     private readonly Channel<SwarmEvent> _events = Channel.CreateUnbounded<SwarmEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TimeProvider _time;
@@ -77,6 +90,8 @@ internal sealed partial class Swarm
     private ITimer? _tick;
     private long _tickPeriod = TickInterval.Ticks; // in TimeSpan ticks, read by tests from other threads
     private ITimer? _announceTimer;
+    private ITimer? _haveTimer;
+    private long _heldSince; // when the oldest held Have was held; 0 when none is
     private TimeSpan _announceInterval = TimeSpan.FromSeconds(3);
     private long _lastAnnounce = long.MinValue;
     private bool _announcing;
@@ -138,6 +153,10 @@ internal sealed partial class Swarm
         _lastActivity = _lastRateSample = _startedAt = _time.GetTimestamp();
         _tick = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.Tick.Instance), this, TickInterval, TickInterval);
         PaceTicks();
+        if (File.IsWritable)
+        {
+            _haveTimer = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.HavesDue.Instance), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
         if (_engine.Announcer is not null)
         {
             _announceTimer = _time.CreateTimer(static s => ((Swarm)s!).Post(SwarmEvent.AnnounceDue.Instance), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -155,6 +174,10 @@ internal sealed partial class Swarm
                 if (_stopping)
                 {
                     break;
+                }
+                if (_heldSince != 0 && _time.GetElapsedTime(_heldSince) >= HaveHoldTime)
+                {
+                    SendHeldHaves();
                 }
                 PaceTicks();
             }
@@ -221,6 +244,9 @@ internal sealed partial class Swarm
                 break;
             case SwarmEvent.AnnounceDue:
                 StartAnnounce();
+                break;
+            case SwarmEvent.HavesDue:
+                SendHeldHaves();
                 break;
             case SwarmEvent.Committed committed:
                 OnCommitted(committed.Failure);
@@ -353,15 +379,17 @@ internal sealed partial class Swarm
         {
             if (NeedsHave(other, index))
             {
-                other.Send(Outgoing.Have(index));
+                TellHave(other, index);
             }
         }
         _stateDirty = true;
         Download?.Pulse();
         if (File.IsComplete)
         {
+            _heldSince = 0;
             foreach (var other in _sessions)
             {
+                other.HeldHaves.Clear(); // Complete says it all
                 other.Send(new Outgoing(MessageType.Complete, 0, 0, 0));
                 CountReceived(other);
             }
@@ -666,8 +694,53 @@ internal sealed partial class Swarm
         }
         if (requested)
         {
+            SendHeldHaves(session); // they leave with the requests
             session.LastQueued = _time.GetTimestamp();
         }
+    }
+
+    /// <summary>Tells <paramref name="session"/>'s peer that we stored piece <paramref name="index"/>, now or held (see <see cref="HaveHoldOfferable"/>).</summary>
+    private void TellHave(PeerSession session, int index)
+    {
+        if (session.IsOrigin || session.Peer is not { } peer || _haveTimer is null
+            || _picker.Offerable(peer, HaveHoldOfferable) < HaveHoldOfferable)
+        {
+            session.Send(Outgoing.Have(index));
+            return;
+        }
+        session.HeldHaves.Add(index);
+        if (_heldSince == 0)
+        {
+            _heldSince = _time.GetTimestamp();
+            _haveTimer.Change(HaveHoldTime, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Sends every session's held Haves.</summary>
+    private void SendHeldHaves()
+    {
+        if (_heldSince == 0)
+        {
+            return;
+        }
+        _heldSince = 0;
+        foreach (var session in _sessions)
+        {
+            SendHeldHaves(session);
+        }
+    }
+
+    /// <summary>Sends the Haves held for <paramref name="session"/> (those its peer did not announce itself meanwhile).</summary>
+    private static void SendHeldHaves(PeerSession session)
+    {
+        foreach (var index in session.HeldHaves)
+        {
+            if (NeedsHave(session, index))
+            {
+                session.Send(Outgoing.Have(index));
+            }
+        }
+        session.HeldHaves.Clear();
     }
 
     private int TargetPieces(PeerSession session)
@@ -893,6 +966,7 @@ internal sealed partial class Swarm
         _stopping = true;
         _tick?.Dispose();
         _announceTimer?.Dispose();
+        _haveTimer?.Dispose();
         _events.Writer.TryComplete();
         while (_events.Reader.TryRead(out var pending))
         {

@@ -45,6 +45,12 @@ internal abstract record SwarmEvent
         public static readonly AnnounceDue Instance = new();
     }
 
+    /// <summary>The oldest held Have has waited long enough.</summary>
+    public sealed record HavesDue : SwarmEvent
+    {
+        public static readonly HavesDue Instance = new();
+    }
+
     /// <summary>The commit of the finished download ended (null on success, else why it failed).</summary>
     public sealed record Committed(Exception? Failure) : SwarmEvent;
 }

@@ -104,6 +104,13 @@ public sealed class PiecePicker
     /// <summary>True when we have piece <paramref name="index"/>.</summary>
     public bool Has(int index) => _have[index];
 
+    /// <summary>How many pieces we have that <paramref name="peer"/> lacks, counting no further than <paramref name="limit"/>.</summary>
+    public int Offerable(PickerPeer peer, int limit)
+    {
+        CheckPeer(peer);
+        return _have.CountSetNotIn(peer.Pieces, limit);
+    }
+
     /// <summary>How many connected peers (agents and origins) have piece <paramref name="index"/>.</summary>
     public int Availability(int index) => _availability[CheckIndex(index)];
 
