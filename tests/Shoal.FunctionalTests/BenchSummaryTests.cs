@@ -15,7 +15,7 @@ public sealed class BenchSummaryTests : IDisposable
     public async Task Summary_PairsAtTwoPoints_MeansWinsAndPairedDifferenceWithItsInterval()
     {
         var script = FindScript();
-        var header = File.ReadLines(Path.Combine(Path.GetDirectoryName(script)!, "results.csv")).First();
+        var header = ResultsHeader();
         var columns = header.Split(',');
         string Row(int hosts, string rate, double ratio, double cpu, string notes)
         {
@@ -84,7 +84,7 @@ public sealed class BenchSummaryTests : IDisposable
     public async Task Summary_NoRowsOfThatComparison_SaysSoAndFails()
     {
         var csv = _directory.Combine("results.csv");
-        await File.WriteAllLinesAsync(csv, [File.ReadLines(Path.Combine(Path.GetDirectoryName(FindScript())!, "results.csv")).First()]);
+        await File.WriteAllLinesAsync(csv, [ResultsHeader()]);
 
         var result = await ExternalProcess.RunAsync("bash", [FindScript(), "summary", csv, "(x) trial"], TimeSpan.FromSeconds(30));
 
@@ -93,6 +93,9 @@ public sealed class BenchSummaryTests : IDisposable
     }
 
     public void Dispose() => _directory.Dispose();
+
+    /// <summary>The header of the benchmark's own results CSV, so the rows here have the columns it writes.</summary>
+    private static string ResultsHeader() => File.ReadLines(Path.Combine(Path.GetDirectoryName(FindScript())!, "results.csv")).First();
 
     private static string FindScript()
     {

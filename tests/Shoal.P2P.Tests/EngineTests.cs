@@ -252,12 +252,7 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         var token = timeout.Token;
         var download = await agent.DownloadAsync(info, null, token);
 
-        using var socket = await listener.AcceptSocketAsync(token);
-        await using var peer = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false));
-        Assert.Equal(MessageType.Handshake, (await peer.ReadMessageAsync(token))!.Value.Type);
-        await peer.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), null), token);
-        peer.Reader.BindTo(info);
-        await peer.WriteAsync(new BitfieldMessage(held), token);
+        await using var peer = await AnswerAsync(await listener.AcceptSocketAsync(token), info, held, token);
         var told = new List<int>();
         var served = 0;
         while (await peer.ReadMessageAsync(token) is { Type: not MessageType.Complete } message)
@@ -313,7 +308,6 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
 
         // The watcher is greeted first, so the agent knows it lacks everything before any piece arrives.
         await using var watcher = await AnswerAsync(await watchListener.AcceptSocketAsync(token), info, new Bitfield(info.PieceCount), token);
-        var known = new Bitfield(info.PieceCount);
         var told = new System.Collections.Concurrent.ConcurrentQueue<int>();
         _ = Task.Run(async () =>
         {

@@ -112,7 +112,7 @@ public sealed class HdfsBackend : IBlobBackend, IDisposable
                 if ((int)first.StatusCode is >= 400 and < 500 && await StatAsync(name, cancellationToken) is var stat
                     && (stat is null || offset >= stat.Size))
                 {
-                    return stat is null ? null : await EmptyRead.IfExistsAsync(this, name, offset, cancellationToken);
+                    return stat is null ? null : EmptyRead.At(name, offset, stat.Size);
                 }
                 throw await FailureAsync(first, "OPEN", path, cancellationToken);
             }
