@@ -127,9 +127,9 @@ resolve() {
   git -C "$ROOT" worktree prune
   git -C "$ROOT" worktree add --detach --force -q "$work" "$commit"
   echo "ab.sh: building $side ($LABEL)" >&2
-  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 timeout 900 dotnet publish "$work/src/Shoal/Shoal.csproj" -c Release \
-    --artifacts-path "$BENCH_DIR/ab/artifacts-$LABEL" -o "$out" -nologo -v:q -clp:ErrorsOnly >&2 \
-    || die "building $side failed"
+  # This tree's way of publishing, applied to the revision's source (the same for both sides).
+  timeout 900 "$ROOT/scripts/publish.sh" "$out" --source "$work" --artifacts "$BENCH_DIR/ab/artifacts-$LABEL" \
+    -- -nologo -v:q -clp:ErrorsOnly >&2 || die "building $side failed"
   git -C "$ROOT" worktree remove --force "$work"
   [[ -x $BIN ]] || die "building $side produced no $BIN"
 }

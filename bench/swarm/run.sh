@@ -42,9 +42,10 @@
 #   BENCH_DIR=/tmp/shoal-bench   work directory: the shoal build, cached blobs, logs of the last
 #                                run (run/hI/*.log), the lock
 #   SHOAL_BIN=                   a prebuilt shoal executable (skips the build)
-#   BENCH_BUILD=isolated         isolated: dotnet publish with its own obj/bin under BENCH_DIR (never
-#                                races a build in the tree); tree: build src/Shoal in place, Release
-#                                (fast after a Release build of the solution, as in CI)
+#   BENCH_BUILD=isolated         isolated: scripts/publish.sh, the deployable build (ReadyToRun), with
+#                                its own obj/bin under BENCH_DIR (never races a build in the tree);
+#                                tree: build src/Shoal in place, Release, not precompiled (fast after
+#                                a Release build of the solution, as in CI's smoke run)
 #   BENCH_PREFIX=shb             namespace names: <prefix>sw (the bridge), <prefix>h0..<prefix>hN
 #   BENCH_QUEUE_MS=50            shaper queue, in milliseconds at RATE (at least 256 KiB)
 #   BENCH_IDLE_MAX=25            before each system wait until the machine is at most this % busy
@@ -194,7 +195,7 @@ build_shoal() {
     # the solution (CI), but it shares obj/ with any other build of the tree.
     cmd=(dotnet build "$ROOT/src/Shoal/Shoal.csproj" -c Release)
   else
-    cmd=(dotnet publish "$ROOT/src/Shoal/Shoal.csproj" -c Release --artifacts-path "$BENCH_DIR/artifacts" -o "$BENCH_DIR/shoal")
+    cmd=("$ROOT/scripts/publish.sh" "$BENCH_DIR/shoal" --artifacts "$BENCH_DIR/artifacts" --)
   fi
   log "building Shoal (Release): ${cmd[*]}"
   : >"$BENCH_DIR/build.log"
