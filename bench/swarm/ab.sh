@@ -119,7 +119,10 @@ resolve() {
   fi
   commit=$(git -C "$ROOT" rev-parse --verify --quiet "$side^{commit}") || die "'$side' is neither an executable nor a git revision"
   LABEL=${commit:0:7}
-  work=$BENCH_DIR/ab/src-$LABEL out=$BENCH_DIR/ab/bin-$LABEL
+  # Built once per commit and way of publishing (a change to scripts/publish.sh builds again).
+  local how
+  how=$(sha256sum "$ROOT/scripts/publish.sh" | cut -c1-8)
+  work=$BENCH_DIR/ab/src-$LABEL out=$BENCH_DIR/ab/bin-$LABEL-$how
   BIN=$out/shoal
   [[ -x $BIN ]] && return
   command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is needed to build $side"
