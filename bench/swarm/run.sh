@@ -45,7 +45,7 @@
 #   BENCH_BUILD=isolated         isolated: scripts/publish.sh, the deployable build (ReadyToRun), with
 #                                its own obj/bin under BENCH_DIR (never races a build in the tree);
 #                                tree: build src/Shoal in place, Release, not precompiled (fast after
-#                                a Release build of the solution, as in CI's smoke run)
+#                                a Release build of the solution)
 #   BENCH_PREFIX=shb             namespace names: <prefix>sw (the bridge), <prefix>h0..<prefix>hN
 #   BENCH_QUEUE_MS=50            shaper queue, in milliseconds at RATE (at least 256 KiB)
 #   BENCH_IDLE_MAX=25            before each system wait until the machine is at most this % busy
