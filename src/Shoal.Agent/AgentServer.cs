@@ -60,6 +60,7 @@ public static class AgentServer
                     Announcer = new TrackerAnnouncer(sp.GetRequiredService<TrackerClient>(), options.P2P.AdvertiseAddress),
                     TimeProvider = sp.GetRequiredService<TimeProvider>(),
                     LoggerFactory = sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+                    MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
                 });
             });
             services.AddHostedService<PeerEngineService>();
@@ -87,6 +88,7 @@ public static class AgentServer
 
         var buildIndex = app.Services.GetRequiredService<BuildIndexClient>();
         var time = app.Services.GetRequiredService<TimeProvider>();
+        app.MapMetrics();
         app.MapHealth(async (_, cancellationToken) =>
         {
             try

@@ -48,6 +48,7 @@ public static class BuildIndexServer
         app.MapMethods(RepositoryEndpoints.Prefix + "/{**path}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete], endpoints.HandleAsync);
 
         var store = app.Services.GetRequiredService<ITagStore>();
+        app.MapMetrics();
         app.MapHealth((_, cancellationToken) => store.CheckWritableAsync(cancellationToken));
         return app;
     }

@@ -7,12 +7,14 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Shoal.Hosting.Metrics;
 
 namespace Shoal.Hosting;
 
 /// <summary>
 /// The common shape of every Shoal component: a slim Kestrel host on its configured listener, with
-/// <c>GET /health</c> (the process is up) and <c>GET /readiness</c> (its dependencies answer).
+/// <c>GET /health</c> (the process is up), <c>GET /readiness</c> (its dependencies answer) and
+/// <c>GET /metrics</c> (Prometheus).
 /// </summary>
 public static class ServiceHost
 {
@@ -79,6 +81,8 @@ public static class ServiceHost
             });
         });
         builder.Services.AddProblemDetails();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<PrometheusMetrics>();
         return builder;
     }
 
@@ -93,6 +97,17 @@ public static class ServiceHost
                 ? Results.Text("OK\n")
                 : Results.Problem(title: "not ready", detail: problem, statusCode: StatusCodes.Status503ServiceUnavailable);
         });
+    }
+
+    /// <summary>
+    /// Maps <c>/metrics</c>: the component's meters in the Prometheus text format (see
+    /// <see cref="PrometheusMetrics"/>). Listening starts here, before the host starts, so that
+    /// nothing counted after start-up is missed.
+    /// </summary>
+    public static void MapMetrics(this WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<PrometheusMetrics>();
+        app.MapGet("/metrics", () => Results.Text(metrics.Write(), PrometheusMetrics.ContentType));
     }
 
     /// <summary>The base URL a started host listens on (the real port when 0 was configured).</summary>

@@ -63,6 +63,7 @@ public static class OriginServer
                 Seeds = sp.GetRequiredService<OriginSeedSource>(),
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 LoggerFactory = sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+                MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             }));
             services.AddHostedService<PeerEngineService>();
         }
@@ -90,6 +91,7 @@ public static class OriginServer
             }
             return Results.Json(new Shoal.Clients.Origin.OriginPeerEndpoint(host, endPoint.Port, engine.PeerId.ToString()));
         });
+        app.MapMetrics();
         app.MapHealth((_, _) => Task.FromResult(CheckWritable(dataDir)));
         return app;
     }

@@ -65,6 +65,7 @@ public static class ProxyServer
         var dispatcher = app.Services.GetRequiredService<RegistryDispatcher>();
         app.Map("/v2", dispatcher.HandleAsync);
         app.Map("/v2/{**path}", dispatcher.HandleAsync);
+        app.MapMetrics();
         app.MapHealth(dispatcher.CheckReadinessAsync);
         // Open the preheat job store now too (creates preheat/jobs/, reloads unfinished jobs): an unusable directory fails the start.
         app.Services.GetRequiredService<Preheat.JobStore>();

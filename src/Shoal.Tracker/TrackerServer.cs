@@ -47,6 +47,7 @@ public static class TrackerServer
         var metaInfo = app.Services.GetRequiredService<MetaInfoHandler>();
         app.MapPost("/v1/announce/{infoHash}", (HttpContext context, string infoHash) => announce.AnnounceAsync(context, infoHash));
         app.MapGet("/v1/metainfo/{digest}", (HttpContext context, string digest) => metaInfo.GetAsync(context, digest));
+        app.MapMetrics();
         app.MapHealth();
         return app;
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shoal.Core;
 using Shoal.Core.Store;
+using Shoal.P2P.Engine;
 
 namespace Shoal.Agent.Internal;
 
@@ -18,6 +19,7 @@ internal sealed partial class BlobCache
     private readonly ILogger<BlobCache> _logger;
     private readonly CancellationToken _stopping;
     private readonly ConcurrentDictionary<Digest, Task<bool>> _downloads = new();
+    private readonly ConcurrentDictionary<BlobDownload, byte> _streaming = new(ReferenceEqualityComparer.Instance);
 
     public BlobCache(BlobStore store, IBlobSource source, AgentStats stats, IHostApplicationLifetime lifetime, ILogger<BlobCache> logger)
     {
@@ -66,7 +68,7 @@ internal sealed partial class BlobCache
             {
                 return BlobContent.FromStore(Store, request.Digest, done.Size);
             }
-            _stats.DownloadStarted();
+            Count(download);
             return new BlobContent(download.MetaInfo.Length, (offset, count, _) => Task.FromResult(download.OpenRead(offset, count)));
         }
         if (!await EnsureAsync(request, cancellationToken))
@@ -100,6 +102,40 @@ internal sealed partial class BlobCache
             _stats.DownloadJoined();
         }
         return download.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Counts a streamed swarm download once however many requests read it: started (or joined)
+    /// now, downloaded or failed when it ends.
+    /// </summary>
+    private void Count(BlobDownload download)
+    {
+        if (!_streaming.TryAdd(download, 0))
+        {
+            _stats.DownloadJoined();
+            return;
+        }
+        _stats.DownloadStarted();
+        var digest = download.MetaInfo.Digest;
+        var started = Environment.TickCount64;
+        _ = download.Completion.ContinueWith(
+            done =>
+            {
+                _streaming.TryRemove(download, out _);
+                if (done.IsCompletedSuccessfully)
+                {
+                    _stats.Downloaded(done.Result.Size);
+                    Log.Downloaded(_logger, digest, done.Result.Size, Environment.TickCount64 - started);
+                }
+                else
+                {
+                    _stats.DownloadFailed();
+                    Log.DownloadFailed(_logger, digest, done.Exception?.GetBaseException().Message ?? "cancelled");
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private async Task RunDownloadAsync(BlobRequest request, TaskCompletionSource<bool> completion)

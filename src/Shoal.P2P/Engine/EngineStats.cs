@@ -4,13 +4,18 @@ namespace Shoal.P2P.Engine;
 public sealed class EngineStats
 {
     private long _pieceBytesReceived;
+    private long _pieceBytesFromOrigins;
     private long _pieceBytesSent;
     private long _piecesVerified;
     private long _piecesCorrupt;
     private long _connectionsOpened;
+    private long _downloadsCompleted;
 
     /// <summary>Piece data received (verified or not), in bytes.</summary>
     public long PieceBytesReceived => Interlocked.Read(ref _pieceBytesReceived);
+
+    /// <summary>The part of <see cref="PieceBytesReceived"/> that came from origins.</summary>
+    public long PieceBytesFromOrigins => Interlocked.Read(ref _pieceBytesFromOrigins);
 
     /// <summary>Piece data sent, in bytes.</summary>
     public long PieceBytesSent => Interlocked.Read(ref _pieceBytesSent);
@@ -24,7 +29,20 @@ public sealed class EngineStats
     /// <summary>Connections that completed their handshake.</summary>
     public long ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
 
-    internal void Received(long bytes) => Interlocked.Add(ref _pieceBytesReceived, bytes);
+    /// <summary>Downloads whose every piece was verified (committed or being committed).</summary>
+    public long DownloadsCompleted => Interlocked.Read(ref _downloadsCompleted);
+
+    /// <summary>Told of each completed download's duration in seconds (set once, by <see cref="EngineMetrics"/>).</summary>
+    internal Action<double>? DownloadObserver { get; set; }
+
+    internal void Received(long bytes, bool fromOrigin)
+    {
+        Interlocked.Add(ref _pieceBytesReceived, bytes);
+        if (fromOrigin)
+        {
+            Interlocked.Add(ref _pieceBytesFromOrigins, bytes);
+        }
+    }
 
     internal void Sent(long bytes) => Interlocked.Add(ref _pieceBytesSent, bytes);
 
@@ -33,4 +51,10 @@ public sealed class EngineStats
     internal void Corrupt() => Interlocked.Increment(ref _piecesCorrupt);
 
     internal void Opened() => Interlocked.Increment(ref _connectionsOpened);
+
+    internal void Downloaded(double seconds)
+    {
+        Interlocked.Increment(ref _downloadsCompleted);
+        DownloadObserver?.Invoke(seconds);
+    }
 }

@@ -39,6 +39,10 @@ public sealed partial class PeerEngine : IAsyncDisposable
         DiskWatch = new DiskWatch(Time);
         UploadSlots = new SemaphoreSlim(options.UploadSlots, options.UploadSlots);
         PeerId = PeerId.NewRandom();
+        if (setup.MeterFactory is { } meters)
+        {
+            EngineMetrics.Register(this, meters);
+        }
     }
 
     /// <summary>This peer's id (random per process).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Shoal.Core.Store;
 using Shoal.P2P.Storage;
@@ -27,4 +28,7 @@ public sealed class PeerEngineSetup
 
     /// <summary>Logging. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The host's meter factory: the engine's instruments go on its meter <c>Shoal.P2P</c>. Default none.</summary>
+    public IMeterFactory? MeterFactory { get; init; }
 }

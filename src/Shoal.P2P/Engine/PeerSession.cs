@@ -299,7 +299,7 @@ internal sealed partial class PeerSession
                 case MessageType.Piece:
                     await _engine.Ingress.WaitAsync(message.Length, cancellationToken);
                     Interlocked.Add(ref _received, message.Length);
-                    _engine.Stats.Received(message.Length);
+                    _engine.Stats.Received(message.Length, IsOrigin);
                     await AcceptBlockAsync(message, file, info, cancellationToken);
                     break;
                 case MessageType.Error:

@@ -397,7 +397,9 @@ internal sealed partial class Swarm
             {
                 PartIfBothComplete(other);
             }
-            Log.Downloaded(_logger, Info.Digest, Info.Length, _time.GetElapsedTime(_startedAt).TotalSeconds, _fromOrigins, _fromAgents, _peersSeen);
+            var seconds = _time.GetElapsedTime(_startedAt).TotalSeconds;
+            _engine.Stats.Downloaded(seconds);
+            Log.Downloaded(_logger, Info.Digest, Info.Length, seconds, _fromOrigins, _fromAgents, _peersSeen);
             StartCommit();
             StartAnnounce();
             return;
