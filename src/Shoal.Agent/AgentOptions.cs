@@ -52,6 +52,15 @@ public sealed class AgentOptions : IValidatableObject
     public string? Tracker { get; set; }
 
     /// <summary>
+    /// With a tracker: when the tracker cannot be reached, fails or does not answer in time, fetch
+    /// blobs whole from their owning origins over HTTP (verified like any download) instead of
+    /// answering 503. After a tracker failure the agent leaves the tracker alone for 10 s. Set it to
+    /// false to answer 503 instead, so that the runtime falls back to its next mirror or the
+    /// registry. Default true.
+    /// </summary>
+    public bool OriginFallback { get; set; } = true;
+
+    /// <summary>
     /// The peer-to-peer listener, limits and timers, used when <see cref="Tracker"/> is set. Default:
     /// <c>127.0.0.1:16001</c>, 10 connections per blob, 200 in all, 16 upload slots, no bandwidth limits.
     /// </summary>

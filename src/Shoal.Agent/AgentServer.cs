@@ -64,7 +64,14 @@ public static class AgentServer
                 });
             });
             services.AddHostedService<PeerEngineService>();
-            services.AddSingleton<IBlobSource, SwarmBlobSource>();
+            services.AddSingleton<OriginBlobSource>();
+            services.AddSingleton<IBlobSource>(sp => new SwarmBlobSource(
+                sp.GetRequiredService<TrackerClient>(),
+                sp.GetRequiredService<PeerEngine>(),
+                options.OriginFallback ? sp.GetRequiredService<OriginBlobSource>() : null,
+                options,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SwarmBlobSource>>()));
         }
         else
         {

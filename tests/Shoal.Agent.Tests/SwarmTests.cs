@@ -2,6 +2,7 @@ using Shoal.TestKit;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Shoal.Agent.Internal;
 using Shoal.Clients.Tracker;
 using Shoal.Core;
 using Shoal.Core.Blobs;
@@ -159,6 +160,55 @@ public sealed class SwarmTests(ITestOutputHelper output)
         {
             Assert.Equal(digest, Digest.Compute(body));
         }
+    }
+
+    [Fact]
+    public async Task Pull_TrackerDown_BlobsComeFromTheOriginsOverHttp()
+    {
+        await using var cluster = await SwarmCluster.StartAsync();
+        var content = TestData.Random(3 * MiB + 5);
+        var digest = await cluster.PushAsync(content);
+        var other = TestData.Random(200 * 1024);
+        var otherDigest = await cluster.PushAsync(other);
+        var agent = await cluster.StartAgentAsync("agent");
+        await cluster.StopTrackerAsync();
+
+        using (var head = new HttpRequestMessage(HttpMethod.Head, AgentHostP2P.BlobPath(digest)))
+        using (var answer = await agent.Client.SendAsync(head))
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal(content.Length, answer.Content.Headers.ContentLength);
+        }
+        Assert.Equal(digest, Digest.Compute(await agent.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest))));
+        Assert.Equal(otherDigest, Digest.Compute(await agent.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(otherDigest))));
+        Assert.True(agent.Store.Contains(digest));
+        Assert.Equal(0, agent.Engine().Stats.PieceBytesReceived); // not through the swarm
+        Assert.Equal(2, agent.Stats.BlobsDownloaded);
+        using (var missing = await agent.Client.GetAsync(AgentHostP2P.BlobPath(Digest.Compute([1, 2, 3]))))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode); // the origins say so
+        }
+
+        // Back up: once the agent tries the tracker again, new blobs come through the swarm.
+        await cluster.StartTrackerAsync();
+        var third = TestData.Random(2 * MiB);
+        var thirdDigest = await cluster.PushAsync(third);
+        await Task.Delay(SwarmBlobSource.TrackerRetryAfter);
+        Assert.Equal(thirdDigest, Digest.Compute(await agent.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(thirdDigest))));
+        Assert.Equal(third.Length, agent.Engine().Stats.PieceBytesReceived);
+    }
+
+    [Fact]
+    public async Task Pull_TrackerDownWithoutOriginFallback_AnswersUnavailable()
+    {
+        await using var cluster = await SwarmCluster.StartAsync();
+        var digest = await cluster.PushAsync(TestData.Random(300 * 1024));
+        var agent = await cluster.StartAgentAsync("agent", options => options.OriginFallback = false);
+        await cluster.StopTrackerAsync();
+
+        using var response = await agent.Client.GetAsync(AgentHostP2P.BlobPath(digest));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.False(agent.Store.Contains(digest));
     }
 
     [Fact]

@@ -46,8 +46,9 @@ internal sealed partial class BlobCache
 
     /// <summary>
     /// The blob's bytes for serving: from the store when cached; else, with a swarm source, the
-    /// shared in-progress download (readable before it completes, verified pieces only); else after
-    /// a whole download (<see cref="EnsureAsync"/>). Null when no upstream has the blob.
+    /// shared in-progress download (readable before it completes, verified pieces only); else (or
+    /// when the tracker failed and the source falls back to the origins) after a whole download
+    /// (<see cref="EnsureAsync"/>). Null when no upstream has the blob.
     /// </summary>
     public async Task<BlobContent?> OpenAsync(BlobRequest request, CancellationToken cancellationToken)
     {
@@ -56,9 +57,8 @@ internal sealed partial class BlobCache
             _stats.CacheHit();
             return BlobContent.FromStore(Store, request.Digest, cached.Size);
         }
-        if (_source is SwarmBlobSource swarm)
+        if (_source is SwarmBlobSource swarm && await StartStreamingAsync(swarm, request, cancellationToken) is var (download, fallBack) && !fallBack)
         {
-            var download = await swarm.StartAsync(request, cancellationToken);
             if (download is null)
             {
                 Log.DownloadNotFound(_logger, request.Digest);
@@ -102,6 +102,22 @@ internal sealed partial class BlobCache
             _stats.DownloadJoined();
         }
         return download.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The swarm download to stream (null when no origin has the blob), or fall-back when the tracker
+    /// failed and the source takes such blobs from the origins (whole, through <see cref="EnsureAsync"/>).
+    /// </summary>
+    private static async Task<(BlobDownload? Download, bool FallBack)> StartStreamingAsync(SwarmBlobSource swarm, BlobRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await swarm.StartAsync(request, cancellationToken), false);
+        }
+        catch (TrackerUnavailableException) when (swarm.FallsBack)
+        {
+            return (null, true);
+        }
     }
 
     /// <summary>

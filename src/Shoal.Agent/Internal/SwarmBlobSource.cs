@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Logging;
 using Shoal.Clients.Tracker;
+using Shoal.Core;
+using Shoal.Core.Blobs;
 using Shoal.Core.Store;
 using Shoal.P2P.Engine;
 
@@ -8,44 +11,136 @@ namespace Shoal.Agent.Internal;
 /// Fetches blobs through the peer-to-peer swarm: metainfo from the tracker (which has it from the
 /// owning origins), then pieces from peers and origins. Downloads are shared per blob by the engine,
 /// and can be read while they run.
+/// <para>
+/// When the tracker cannot be reached (or fails, or does not answer in time) and a fallback is set
+/// (<see cref="AgentOptions.OriginFallback"/>), the blob is fetched whole from its owning origins
+/// over HTTP instead, verified like any download. After a tracker failure the tracker is left alone
+/// for <see cref="TrackerRetryAfter"/>, so that an outage costs one timeout, not one per blob.
+/// </para>
 /// </summary>
-internal sealed class SwarmBlobSource : IBlobSource
+internal sealed partial class SwarmBlobSource : IBlobSource
 {
+    /// <summary>How long after a tracker failure blobs go straight to the fallback.</summary>
+    public static readonly TimeSpan TrackerRetryAfter = TimeSpan.FromSeconds(10);
+
     private readonly TrackerClient _tracker;
     private readonly PeerEngine _engine;
+    private readonly OriginBlobSource? _fallback;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly ILogger<SwarmBlobSource> _logger;
+    private long _trackerDownUntil;
 
-    public SwarmBlobSource(TrackerClient tracker, PeerEngine engine, AgentOptions options, TimeProvider time)
+    public SwarmBlobSource(TrackerClient tracker, PeerEngine engine, OriginBlobSource? fallback, AgentOptions options, TimeProvider time, ILogger<SwarmBlobSource> logger)
     {
         _tracker = tracker;
         _engine = engine;
+        _fallback = fallback;
         _timeout = options.UpstreamTimeout;
         _time = time;
+        _logger = logger;
     }
+
+    /// <summary>True when a tracker failure sends requests to the origins over HTTP (see <see cref="AgentOptions.OriginFallback"/>).</summary>
+    public bool FallsBack => _fallback is not null;
 
     /// <inheritdoc />
     public async Task<long?> StatAsync(BlobRequest request, CancellationToken cancellationToken)
     {
-        var info = await Upstream.CallAsync(t => _tracker.GetMetaInfoAsync(request.Digest, request.Repository, t), _timeout, _time, cancellationToken);
-        return info?.Length;
+        try
+        {
+            return (await MetaInfoAsync(request, cancellationToken))?.Length;
+        }
+        catch (TrackerUnavailableException ex) when (_fallback is not null)
+        {
+            Log.FallingBack(_logger, request.Digest, ex.Message);
+            return await _fallback.StatAsync(request, cancellationToken);
+        }
     }
 
     /// <inheritdoc />
     public async Task<BlobCommitResult?> DownloadAsync(BlobRequest request, BlobStore store, CancellationToken cancellationToken)
     {
-        var download = await StartAsync(request, cancellationToken);
-        return download is null ? null : await download.Completion.WaitAsync(cancellationToken);
+        MetaInfo? info;
+        try
+        {
+            info = await MetaInfoAsync(request, cancellationToken);
+        }
+        catch (TrackerUnavailableException ex) when (_fallback is not null)
+        {
+            Log.FallingBack(_logger, request.Digest, ex.Message);
+            return await _fallback.DownloadAsync(request, store, cancellationToken);
+        }
+        if (info is null)
+        {
+            return null;
+        }
+        var download = await _engine.DownloadAsync(info, request.Repository, cancellationToken);
+        return await download.Completion.WaitAsync(cancellationToken);
     }
 
-    /// <summary>The blob's download (joined or started), or null when no origin has the blob.</summary>
+    /// <summary>
+    /// The blob's download (joined or started), or null when no origin has the blob. Throws
+    /// <see cref="TrackerUnavailableException"/> when the tracker fails (then, with a fallback,
+    /// <see cref="DownloadAsync"/> fetches the blob from the origins without asking the tracker again).
+    /// </summary>
     public async Task<BlobDownload?> StartAsync(BlobRequest request, CancellationToken cancellationToken)
     {
-        var info = await Upstream.CallAsync(t => _tracker.GetMetaInfoAsync(request.Digest, request.Repository, t), _timeout, _time, cancellationToken);
+        var info = await MetaInfoAsync(request, cancellationToken);
         if (info is null)
         {
             return null;
         }
         return await _engine.DownloadAsync(info, request.Repository, cancellationToken);
+    }
+
+    private async Task<MetaInfo?> MetaInfoAsync(BlobRequest request, CancellationToken cancellationToken)
+    {
+        var now = _time.GetTimestamp();
+        var downUntil = Interlocked.Read(ref _trackerDownUntil);
+        if (_fallback is not null && now < downUntil)
+        {
+            throw new TrackerUnavailableException($"the tracker failed less than {TrackerRetryAfter.TotalSeconds:0} s ago");
+        }
+        try
+        {
+            return await Upstream.CallAsync(t => _tracker.GetMetaInfoAsync(request.Digest, request.Repository, t), _timeout, _time, cancellationToken);
+        }
+        catch (Exception ex) when (Upstream.IsFailure(ex, cancellationToken) && ex is not (DigestMismatchException or InvalidDataException))
+        {
+            if (_fallback is not null)
+            {
+                Interlocked.Exchange(ref _trackerDownUntil, _time.GetTimestamp() + (long)(TrackerRetryAfter.TotalSeconds * _time.TimestampFrequency));
+                Log.TrackerFailed(_logger, ex.Message, TrackerRetryAfter.TotalSeconds);
+            }
+            throw new TrackerUnavailableException($"tracker: {ex.Message}", ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "The tracker failed ({Reason}); blobs come from the origins over HTTP for the next {Seconds} s")]
+        public static partial void TrackerFailed(ILogger logger, string reason, double seconds);
+
+        [LoggerMessage(2, LogLevel.Debug, "Fetching {Digest} from the origins over HTTP: {Reason}")]
+        public static partial void FallingBack(ILogger logger, Digest digest, string reason);
+    }
+}
+
+/// <summary>The tracker could not give a blob's metainfo (unreachable, failing, or too slow): an upstream failure.</summary>
+internal sealed class TrackerUnavailableException : Exception
+{
+    public TrackerUnavailableException()
+    {
+    }
+
+    public TrackerUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public TrackerUnavailableException(string message, Exception inner)
+        : base(message, inner)
+    {
     }
 }

@@ -32,7 +32,7 @@ internal static class Upstream
     {
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
         HttpRequestException or SocketException or IOException or TimeoutException => true,
-        ServiceException or DigestMismatchException or InvalidDataException => true,
+        ServiceException or DigestMismatchException or InvalidDataException or TrackerUnavailableException => true,
         JsonException or FormatException => true, // an upstream answered with a body we cannot read
         _ => false,
     };
