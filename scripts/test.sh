@@ -22,6 +22,7 @@ install_tools() {
   { command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1; } || packages+=(containerd)
   command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
   command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils) # bcrypt htpasswd entries for the registry auth tests
+  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server) # the tracker's shared peer store
   if (( ${#packages[@]} == 0 )); then
     return 0
   fi

@@ -81,6 +81,13 @@ public sealed class TrackerOptions : IValidatableObject
     /// <summary>How the tracker's HTTP client trusts the origins. Default: the system store.</summary>
     public TlsClientOptions? ClientTls { get; set; }
 
+    /// <summary>
+    /// A Redis that holds the swarms, shared by several trackers behind one address (a load
+    /// balancer, a Kubernetes Service): an agent's announce to any of them is seen by all. Default
+    /// none: swarms in this tracker's memory.
+    /// </summary>
+    public RedisPeerStoreOptions? Redis { get; set; }
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -122,6 +129,50 @@ public sealed class TrackerOptions : IValidatableObject
         if (OriginTimeout <= TimeSpan.Zero)
         {
             yield return new ValidationResult("must be positive", [nameof(OriginTimeout)]);
+        }
+    }
+}
+
+/// <summary>Where the tracker keeps swarms in Redis (<c>tracker:redis</c>).</summary>
+public sealed class RedisPeerStoreOptions : IValidatableObject
+{
+    /// <summary>
+    /// The StackExchange.Redis configuration string: <c>host:port[,host:port...][,password=...][,ssl=true][,user=...]</c>,
+    /// e.g. <c>redis:6379</c>. Required.
+    /// </summary>
+    [Required]
+    public string Configuration { get; set; } = string.Empty;
+
+    /// <summary>Prefix of every key the tracker writes (several clusters may share one Redis). Default <c>shoal:tracker:</c>.</summary>
+    public string KeyPrefix { get; set; } = "shoal:tracker:";
+
+    /// <summary>The parsed configuration; the tracker starts even while Redis is down, and keeps reconnecting.</summary>
+    internal StackExchange.Redis.ConfigurationOptions ToConfiguration()
+    {
+        var configuration = StackExchange.Redis.ConfigurationOptions.Parse(Configuration);
+        configuration.AbortOnConnectFail = false;
+        return configuration;
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(Configuration))
+        {
+            yield break; // [Required] says so
+        }
+        string? error;
+        try
+        {
+            error = ToConfiguration().EndPoints.Count == 0 ? $"'{Configuration}' names no Redis endpoint" : null;
+        }
+        catch (ArgumentException ex)
+        {
+            error = $"'{Configuration}' is not a Redis configuration string: {ex.Message}";
+        }
+        if (error is not null)
+        {
+            yield return new ValidationResult(error, [nameof(Configuration)]);
         }
     }
 }

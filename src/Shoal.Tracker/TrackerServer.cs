@@ -6,13 +6,14 @@ using Shoal.Clients;
 using Shoal.Clients.Origin;
 using Shoal.Hosting;
 using Shoal.Tracker.Internal;
+using StackExchange.Redis;
 
 namespace Shoal.Tracker;
 
 /// <summary>
 /// Builds a tracker: <c>POST /v1/announce/{infoHash}</c> (swarm membership and peer hand-out),
-/// <c>GET /v1/metainfo/{digest}</c> (from the origins, cached), plus <c>/health</c> and
-/// <c>/readiness</c> (always ready: the tracker depends on nothing to announce).
+/// <c>GET /v1/metainfo/{digest}</c> (from the origins, cached), plus <c>/health</c>,
+/// <c>/readiness</c> (ready unless its Redis peer store does not answer) and <c>/metrics</c>.
 /// </summary>
 public static class TrackerServer
 {
@@ -36,7 +37,16 @@ public static class TrackerServer
             sp.GetRequiredService<HttpClient>(),
             options.Origins.Select(ServiceEndpoint.Parse),
             options.Replicas));
-        services.AddSingleton<IPeerStore>(sp => new InMemoryPeerStore(sp.GetRequiredService<TimeProvider>(), options.PeerTtl, options.MaxPeersPerSwarm));
+        if (options.Redis is { } redis)
+        {
+            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.ToConfiguration()));
+            services.AddSingleton(sp => new RedisPeerStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.KeyPrefix, sp.GetRequiredService<TimeProvider>(), options.PeerTtl, options.MaxPeersPerSwarm));
+            services.AddSingleton<IPeerStore>(sp => sp.GetRequiredService<RedisPeerStore>());
+        }
+        else
+        {
+            services.AddSingleton<IPeerStore>(sp => new InMemoryPeerStore(sp.GetRequiredService<TimeProvider>(), options.PeerTtl, options.MaxPeersPerSwarm));
+        }
         services.AddSingleton<OriginPeerDirectory>();
         services.AddSingleton<AnnounceHandler>();
         services.AddSingleton<MetaInfoHandler>();
@@ -48,7 +58,9 @@ public static class TrackerServer
         app.MapPost("/v1/announce/{infoHash}", (HttpContext context, string infoHash) => announce.AnnounceAsync(context, infoHash));
         app.MapGet("/v1/metainfo/{digest}", (HttpContext context, string digest) => metaInfo.GetAsync(context, digest));
         app.MapMetrics();
-        app.MapHealth();
+        // Ready unless the swarms live in a Redis that does not answer (an in-memory store always does).
+        var redisStore = options.Redis is null ? null : app.Services.GetRequiredService<RedisPeerStore>();
+        app.MapHealth(redisStore is null ? null : (_, _) => redisStore.CheckAsync());
         return app;
     }
 }

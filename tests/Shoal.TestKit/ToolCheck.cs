@@ -27,6 +27,9 @@ public static partial class ToolCheck
     /// <summary>Apache's htpasswd (apache2-utils), which writes the bcrypt password files the registry's basic authentication reads.</summary>
     public const string Htpasswd = "htpasswd";
 
+    /// <summary>redis-server, the tracker's shared peer store.</summary>
+    public const string RedisServer = "redis-server";
+
     /// <summary>Pseudo-tool: the test needs to run as root (containerd).</summary>
     public const string Root = "root";
 

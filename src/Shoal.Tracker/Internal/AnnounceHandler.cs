@@ -19,11 +19,15 @@ internal sealed class AnnounceHandler
 
     private const int MaxPeerIdLength = 64;
 
+    /// <summary>A failing peer store is reported at most this often (announces keep coming).</summary>
+    private const long StoreWarningEveryMs = 10_000;
+
     private readonly IPeerStore _store;
     private readonly TrackerOptions _options;
     private readonly IReadOnlyList<PeerInfo> _originPeers;
     private readonly OriginPeerDirectory _owners;
     private readonly ILogger<AnnounceHandler> _logger;
+    private long _lastStoreWarning = Environment.TickCount64 - StoreWarningEveryMs;
 
     public AnnounceHandler(IPeerStore store, TrackerOptions options, OriginPeerDirectory owners, ILogger<AnnounceHandler> logger)
     {
@@ -84,9 +88,25 @@ internal sealed class AnnounceHandler
             return Problems.Create(StatusCodes.Status400BadRequest, "invalid peer", peerError);
         }
 
-        await _store.UpdatePeerAsync(infoHash, peer, cancellationToken);
-        // One more than the limit: the sample may contain the caller, who is never handed out.
-        var swarm = await _store.GetPeersAsync(infoHash, _options.MaxPeersPerAnnounce + 1, cancellationToken);
+        IReadOnlyList<PeerInfo> swarm;
+        try
+        {
+            await _store.UpdatePeerAsync(infoHash, peer, cancellationToken);
+            // One more than the limit: the sample may contain the caller, who is never handed out.
+            swarm = await _store.GetPeersAsync(infoHash, _options.MaxPeersPerAnnounce + 1, cancellationToken);
+        }
+        catch (PeerStoreUnavailableException ex)
+        {
+            // Degraded, not down: the origins are still handed out, so the caller's download goes
+            // on (from the origins) while the shared store is away; readiness says why.
+            swarm = [];
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref _lastStoreWarning);
+            if (now - last >= StoreWarningEveryMs && Interlocked.CompareExchange(ref _lastStoreWarning, now, last) == last)
+            {
+                Log.PeerStoreFailed(_logger, ex.Message);
+            }
+        }
         // The blob's owning origins are always handed out (plus any configured fixed origin peers).
         var owners = await _owners.OwnersAsync(digest, cancellationToken);
         var origins = owners.Count == 0 ? _originPeers : [.. _originPeers, .. owners];

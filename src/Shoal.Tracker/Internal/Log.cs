@@ -17,4 +17,7 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "An origin's metainfo answer for {Digest} was refused: {Reason}")]
     public static partial void OriginAnswerRefused(ILogger logger, Digest digest, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "Announces are answered with the origins only: {Reason}")]
+    public static partial void PeerStoreFailed(ILogger logger, string reason);
 }
