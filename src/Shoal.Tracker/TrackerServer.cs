@@ -47,6 +47,7 @@ public static class TrackerServer
         {
             services.AddSingleton<IPeerStore>(sp => new InMemoryPeerStore(sp.GetRequiredService<TimeProvider>(), options.PeerTtl, options.MaxPeersPerSwarm));
         }
+        services.AddSingleton<TrackerMetrics>();
         services.AddSingleton<OriginPeerDirectory>();
         services.AddSingleton<AnnounceHandler>();
         services.AddSingleton<MetaInfoHandler>();
@@ -55,6 +56,12 @@ public static class TrackerServer
         var app = builder.Build();
         var announce = app.Services.GetRequiredService<AnnounceHandler>();
         var metaInfo = app.Services.GetRequiredService<MetaInfoHandler>();
+        var meter = app.Services.GetRequiredService<TrackerMetrics>().Meter;
+        meter.CreateObservableGauge("shoal.tracker.metainfo.cached", () => metaInfo.CachedCount, "{blob}", "Metainfo documents in the tracker's cache.");
+        if (app.Services.GetRequiredService<IPeerStore>() is InMemoryPeerStore memory)
+        {
+            meter.CreateObservableGauge("shoal.tracker.swarms", () => memory.SwarmCount, "{swarm}", "Swarms with at least one live peer (in this tracker's memory).");
+        }
         app.MapPost("/v1/announce/{infoHash}", (HttpContext context, string infoHash) => announce.AnnounceAsync(context, infoHash));
         app.MapGet("/v1/metainfo/{digest}", (HttpContext context, string digest) => metaInfo.GetAsync(context, digest));
         app.MapMetrics();

@@ -139,6 +139,12 @@ public sealed partial class MetricsTests : IDisposable
         Assert.Equal(0, Value(other, "shoal_p2p_piece_bytes_received_total{source=\"origin\"}"));
         Assert.True(Value(origin, "shoal_p2p_piece_bytes_sent_total") >= Value(agent, "shoal_p2p_piece_bytes_received_total{source=\"origin\"}"));
         Assert.Equal(1, Value(origin, "shoal_origin_blobs_committed_total"));
+        var tracker = await ScrapeAsync(http, cluster.Tracker.Url);
+        Assert.Equal(1, Value(tracker, "shoal_tracker_metainfo_requests_total{outcome=\"fetched\"}"));
+        Assert.True(Value(tracker, "shoal_tracker_announces_total{outcome=\"ok\"}") >= 1);
+        Assert.True(Value(tracker, "shoal_tracker_peers_handed_out_total") >= 1); // the origin, at least
+        Assert.Equal(1, Value(tracker, "shoal_tracker_metainfo_cached"));
+        Assert.Equal(1, Value(tracker, "shoal_tracker_swarms"));
         Assert.Contains("http_server_request_duration_seconds_bucket{", proxy, StringComparison.Ordinal); // ASP.NET Core's, per component
     }
 

@@ -144,6 +144,7 @@ public sealed class RedisPeerStoreTests : IAsyncLifetime
         var degraded = await tracker.AnnounceAsync(swarm, TrackerHost.Peer(2));
         Assert.Equal(["127.0.0.1:7000"], degraded.Peers.Select(p => $"{p.Ip}:{p.Port}"));
         Assert.True(degraded.Peers[0].Origin);
+        Assert.Contains("shoal_tracker_announces_total{outcome=\"degraded\"} 1\n", tracker.Services.GetRequiredService<Hosting.Metrics.PrometheusMetrics>().Write(), StringComparison.Ordinal);
         using (var readiness = await tracker.Http.GetAsync("readiness"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);

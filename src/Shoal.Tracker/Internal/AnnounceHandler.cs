@@ -27,11 +27,13 @@ internal sealed class AnnounceHandler
     private readonly IReadOnlyList<PeerInfo> _originPeers;
     private readonly OriginPeerDirectory _owners;
     private readonly ILogger<AnnounceHandler> _logger;
+    private readonly TrackerMetrics _metrics;
     private long _lastStoreWarning = Environment.TickCount64 - StoreWarningEveryMs;
 
-    public AnnounceHandler(IPeerStore store, TrackerOptions options, OriginPeerDirectory owners, ILogger<AnnounceHandler> logger)
+    public AnnounceHandler(IPeerStore store, TrackerOptions options, OriginPeerDirectory owners, TrackerMetrics metrics, ILogger<AnnounceHandler> logger)
     {
         _store = store;
+        _metrics = metrics;
         _options = options;
         _owners = owners;
         _logger = logger;
@@ -48,6 +50,16 @@ internal sealed class AnnounceHandler
     }
 
     public async Task<IResult> AnnounceAsync(HttpContext context, string infoHash)
+    {
+        var result = await HandleAsync(context, infoHash);
+        if (result is IStatusCodeHttpResult { StatusCode: >= 400 })
+        {
+            _metrics.Announced("invalid", 0);
+        }
+        return result;
+    }
+
+    private async Task<IResult> HandleAsync(HttpContext context, string infoHash)
     {
         var cancellationToken = context.RequestAborted;
         if (!IsInfoHash(infoHash))
@@ -89,6 +101,7 @@ internal sealed class AnnounceHandler
         }
 
         IReadOnlyList<PeerInfo> swarm;
+        var outcome = "ok";
         try
         {
             await _store.UpdatePeerAsync(infoHash, peer, cancellationToken);
@@ -100,6 +113,7 @@ internal sealed class AnnounceHandler
             // Degraded, not down: the origins are still handed out, so the caller's download goes
             // on (from the origins) while the shared store is away; readiness says why.
             swarm = [];
+            outcome = "degraded";
             var now = Environment.TickCount64;
             var last = Interlocked.Read(ref _lastStoreWarning);
             if (now - last >= StoreWarningEveryMs && Interlocked.CompareExchange(ref _lastStoreWarning, now, last) == last)
@@ -112,6 +126,7 @@ internal sealed class AnnounceHandler
         var origins = owners.Count == 0 ? _originPeers : [.. _originPeers, .. owners];
         var peers = PeerHandout.Select(swarm, peer, origins, _options.MaxPeersPerAnnounce);
         Log.Announced(_logger, infoHash, digest, peer.Id, peer.Complete, peers.Count);
+        _metrics.Announced(outcome, peers.Count);
         // Seeders only have to stay within the TTL; downloaders come back sooner to learn new peers.
         var interval = peer.Complete ? _options.EffectiveSeederAnnounceInterval : _options.AnnounceInterval;
         return Results.Json(new AnnounceResponse(peers, interval.TotalSeconds), TrackerJsonContext.Default.AnnounceResponse);

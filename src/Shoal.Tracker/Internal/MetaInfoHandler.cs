@@ -23,10 +23,12 @@ internal sealed class MetaInfoHandler
     private readonly ILogger<MetaInfoHandler> _logger;
     private readonly LruCache<Digest, byte[]> _cache;
     private readonly ConcurrentDictionary<(Digest Digest, string? Namespace), Task<byte[]?>> _inFlight = new();
+    private readonly TrackerMetrics _metrics;
     private int _sharedWaits;
 
-    public MetaInfoHandler(OriginCluster origins, TrackerOptions options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<MetaInfoHandler> logger)
+    public MetaInfoHandler(OriginCluster origins, TrackerOptions options, TimeProvider time, IHostApplicationLifetime lifetime, TrackerMetrics metrics, ILogger<MetaInfoHandler> logger)
     {
+        _metrics = metrics;
         _origins = origins;
         _options = options;
         _time = time;
@@ -43,31 +45,45 @@ internal sealed class MetaInfoHandler
 
     public async Task<IResult> GetAsync(HttpContext context, string digest)
     {
+        var (result, cached) = await HandleAsync(context, digest);
+        _metrics.MetaInfo(result switch
+        {
+            IStatusCodeHttpResult { StatusCode: StatusCodes.Status404NotFound } => "not_found",
+            IStatusCodeHttpResult { StatusCode: StatusCodes.Status400BadRequest } => "invalid",
+            IStatusCodeHttpResult { StatusCode: >= 400 } => "failed",
+            _ => cached ? "cached" : "fetched",
+        });
+        return result;
+    }
+
+    private async Task<(IResult Result, bool Cached)> HandleAsync(HttpContext context, string digest)
+    {
         if (!Digest.TryParse(digest, out var parsed, out var error))
         {
-            return Problems.Create(StatusCodes.Status400BadRequest, "invalid digest", error);
+            return (Problems.Create(StatusCodes.Status400BadRequest, "invalid digest", error), false);
         }
         if (!Problems.TryValidateNamespace(context.Request.Query["namespace"], out var ns, out var problem))
         {
-            return problem;
+            return (problem, false);
         }
-        if (!_cache.TryGet(parsed, out var json))
+        if (_cache.TryGet(parsed, out var json))
         {
-            try
-            {
-                json = await FetchSharedAsync(parsed, ns).WaitAsync(context.RequestAborted);
-            }
-            catch (Exception ex) when (ex is TimeoutException or ServiceException or FormatException
-                                       || (ex is OperationCanceledException && _stopping.IsCancellationRequested))
-            {
-                return Failure(parsed, ex);
-            }
-            if (json is null)
-            {
-                return Problems.Create(StatusCodes.Status404NotFound, "blob unknown", $"no origin has {parsed}");
-            }
+            return (Results.Bytes(json, "application/json"), true);
         }
-        return Results.Bytes(json, "application/json");
+        try
+        {
+            json = await FetchSharedAsync(parsed, ns).WaitAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is TimeoutException or ServiceException or FormatException
+                                   || (ex is OperationCanceledException && _stopping.IsCancellationRequested))
+        {
+            return (Failure(parsed, ex), false);
+        }
+        if (json is null)
+        {
+            return (Problems.Create(StatusCodes.Status404NotFound, "blob unknown", $"no origin has {parsed}"), false);
+        }
+        return (Results.Bytes(json, "application/json"), false);
     }
 
     private Task<byte[]?> FetchSharedAsync(Digest digest, string? ns)
