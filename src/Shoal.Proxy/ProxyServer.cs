@@ -39,6 +39,7 @@ public static class ProxyServer
             sp.GetRequiredService<HttpClient>(), options.Origins.Select(ServiceEndpoint.Parse), options.Replicas));
         services.AddSingleton(sp => new BuildIndexClient(sp.GetRequiredService<HttpClient>(), ServiceEndpoint.Parse(options.BuildIndex)));
         services.AddSingleton(sp => new UploadStore(dataDir, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ProxyMetrics>();
         services.AddSingleton<SessionLocks>();
         services.AddSingleton<BlobHandlers>();
         services.AddSingleton<UploadHandlers>();

@@ -145,6 +145,9 @@ public sealed partial class MetricsTests : IDisposable
         Assert.True(Value(tracker, "shoal_tracker_peers_handed_out_total") >= 1); // the origin, at least
         Assert.Equal(1, Value(tracker, "shoal_tracker_metainfo_cached"));
         Assert.Equal(1, Value(tracker, "shoal_tracker_swarms"));
+        Assert.Equal(1, Value(proxy, "shoal_proxy_blobs_pushed_total"));
+        Assert.Equal(blob.Length, Value(proxy, "shoal_proxy_blobs_pushed_bytes_total"));
+        Assert.Equal(0, Value(proxy, "shoal_proxy_uploads_refused_total"));
         Assert.Contains("http_server_request_duration_seconds_bucket{", proxy, StringComparison.Ordinal); // ASP.NET Core's, per component
     }
 

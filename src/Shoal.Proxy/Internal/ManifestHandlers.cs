@@ -22,7 +22,7 @@ namespace Shoal.Proxy.Internal;
 /// with a message naming the type that exists — what distribution does for an index a client
 /// cannot take — rather than bytes the client said it cannot parse.
 /// </remarks>
-internal sealed class ManifestHandlers(OriginCluster origins, BuildIndexClient buildIndex, ProxyOptions options, ILogger<ManifestHandlers> logger)
+internal sealed class ManifestHandlers(OriginCluster origins, BuildIndexClient buildIndex, ProxyOptions options, ProxyMetrics metrics, ILogger<ManifestHandlers> logger)
 {
     /// <summary>Manifests recorded with a size above this are treated as corrupt records (the largest configurable push size).</summary>
     private const long MaxRecordedSize = 64 * 1024 * 1024;
@@ -66,6 +66,7 @@ internal sealed class ManifestHandlers(OriginCluster origins, BuildIndexClient b
             await buildIndex.PutTagAsync(name, reference, digest, cancellationToken);
         }
         Log.ManifestPushed(logger, name, reference, digest, manifest.MediaType);
+        metrics.ManifestPushed();
 
         var response = context.Response;
         response.Headers.Location = $"/v2/{name}/manifests/{digest}";

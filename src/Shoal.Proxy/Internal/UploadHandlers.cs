@@ -23,6 +23,7 @@ internal sealed class UploadHandlers(
     SessionLocks locks,
     OriginCluster origins,
     BuildIndexClient buildIndex,
+    ProxyMetrics metrics,
     ILogger<UploadHandlers> logger)
 {
     /// <summary><c>POST /v2/&lt;name&gt;/blobs/uploads/</c>.</summary>
@@ -149,6 +150,7 @@ internal sealed class UploadHandlers(
         }
         await buildIndex.PutBlobLinkAsync(name, digest, cancellationToken);
         Log.BlobMounted(logger, name, digest, from);
+        metrics.BlobMounted();
         return Created(context, name, digest);
     }
 
@@ -233,6 +235,7 @@ internal sealed class UploadHandlers(
             // The bytes can never become this blob; drop them (as distribution does) so nothing of them lingers.
             uploads.Delete(id);
             Log.UploadDigestMismatch(logger, name, digest, actual);
+            metrics.UploadRefused();
             return Answers.Error(StatusCodes.Status400BadRequest, RegistryErrorCode.DIGEST_INVALID,
                 $"the uploaded bytes have digest {actual}, not {digest}; the upload was discarded", Answers.DigestDetail(digest.ToString()));
         }
@@ -241,6 +244,7 @@ internal sealed class UploadHandlers(
         await buildIndex.PutBlobLinkAsync(name, digest, cancellationToken);
         uploads.Delete(id);
         Log.BlobCommitted(logger, name, digest, size);
+        metrics.BlobPushed(size);
         return Created(context, name, digest);
     }
 

@@ -6,6 +6,7 @@ using Shoal.Clients;
 using Shoal.Clients.Origin;
 using Shoal.Core;
 using Shoal.Core.Registry;
+using Shoal.Proxy.Internal;
 
 namespace Shoal.Proxy.Preheat;
 
@@ -24,6 +25,7 @@ internal sealed partial class PreheatRunner(
     HttpClient http,
     ProxyOptions proxyOptions,
     TimeProvider time,
+    ProxyMetrics metrics,
     ILogger<PreheatRunner> logger) : BackgroundService
 {
     private readonly Channel<long> _queue = Channel.CreateUnbounded<long>();
@@ -148,6 +150,7 @@ internal sealed partial class PreheatRunner(
             j.State = error is null ? JobState.Succeeded : JobState.Failed;
             j.Error = error;
         });
+        metrics.PreheatFinished(error is null);
         if (error is null)
         {
             LogSucceeded(logger, id);
