@@ -63,6 +63,16 @@ public sealed class ProxyOptions : IValidatableObject
     /// <summary>How the proxy's HTTP clients trust the origins and build-index. Default: the system store.</summary>
     public TlsClientOptions? ClientTls { get; set; }
 
+    /// <summary>
+    /// How long a read from an origin (a blob or manifest HEAD or GET) may wait for that origin to
+    /// start answering before the proxy tries the blob's next owner: an origin that accepts
+    /// connections and then hangs does not hold the client. The transfer itself is not bounded by
+    /// it; uploads are not bounded (an origin answers them after storing the bytes). Between 1
+    /// second and 10 minutes. Default 30 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan OriginTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -36,7 +36,7 @@ public static class ProxyServer
         services.AddSingleton(options);
         services.AddSingleton(_ => HttpClients.Create(options.ClientTls));
         services.AddSingleton(sp => new OriginCluster(
-            sp.GetRequiredService<HttpClient>(), options.Origins.Select(ServiceEndpoint.Parse), options.Replicas));
+            sp.GetRequiredService<HttpClient>(), options.Origins.Select(ServiceEndpoint.Parse), options.Replicas, options.OriginTimeout));
         services.AddSingleton(sp => new BuildIndexClient(sp.GetRequiredService<HttpClient>(), ServiceEndpoint.Parse(options.BuildIndex)));
         services.AddSingleton(sp => new UploadStore(dataDir, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ProxyMetrics>();

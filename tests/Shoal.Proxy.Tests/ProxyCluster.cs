@@ -111,7 +111,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
         }
     }
 
-    private static void Quiet(WebApplicationBuilder builder) => builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    internal static void Quiet(WebApplicationBuilder builder) => builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
     public T ProxyService<T>() where T : notnull => ProxyApp.Services.GetRequiredService<T>();
 

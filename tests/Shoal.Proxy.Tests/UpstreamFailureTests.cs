@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
+using Shoal.Clients.Origin;
+using Shoal.Hosting;
 using Shoal.Core;
 using Shoal.Core.Registry;
 using Shoal.TestKit;
@@ -50,6 +53,50 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
         Assert.Equal("0-499", RegistryAssert.Header(status, "Range"));
         using var readiness = await Http.GetAsync("/readiness");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
+    }
+
+    [Fact]
+    public async Task OriginHangs_ReadsFailOverToTheNextOwnerAfterOriginTimeout()
+    {
+        // An "origin" that accepts connections (the kernel completes the handshake) and never answers.
+        using var hung = new TcpListener(IPAddress.Loopback, 0);
+        hung.Start();
+        var hungUri = new Uri($"http://127.0.0.1:{((IPEndPoint)hung.LocalEndpoint).Port}/");
+        var realUri = _cluster.OriginApp.BaseAddress();
+        using var probe = new HttpClient();
+        var order = new OriginCluster(probe, [hungUri, realUri], replicas: 2);
+        var repo = "team/app";
+        byte[] data;
+        Digest digest;
+        do
+        {
+            data = TestData.RandomBytes(2000);
+            digest = Digest.Compute(data);
+        }
+        while (order.ByPreference(digest)[0].BaseAddress != hungUri); // the hung origin is asked first
+        await _cluster.PushBlobAsync(repo, data);
+
+        var options = _cluster.Options;
+        await using var proxy = ProxyServer.Build(new ProxyOptions
+        {
+            DataDir = options.DataDir + "-second",
+            Listen = { Port = 0 },
+            Origins = [hungUri.AbsoluteUri, realUri.AbsoluteUri],
+            Replicas = 2,
+            BuildIndex = options.BuildIndex,
+            OriginTimeout = TimeSpan.FromSeconds(1),
+        }, ProxyCluster.Quiet);
+        await proxy.StartAsync();
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress(), Timeout = TimeSpan.FromSeconds(30) };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var head = new HttpRequestMessage(HttpMethod.Head, $"/v2/{repo}/blobs/{digest}"))
+        using (var answer = await http.SendAsync(head))
+        {
+            await RegistryAssert.StatusAsync(answer, HttpStatusCode.OK);
+        }
+        Assert.Equal(data, await http.GetByteArrayAsync($"/v2/{repo}/blobs/{digest}"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
     [Fact]

@@ -12,9 +12,20 @@ namespace Shoal.Clients.Origin;
 public sealed class OriginCluster
 {
     private readonly Dictionary<string, OriginClient> _clients;
+    private readonly TimeSpan? _answerTimeout;
 
-    public OriginCluster(HttpClient http, IEnumerable<Uri> origins, int replicas = 2)
+    /// <param name="http">The HTTP client every origin is called through.</param>
+    /// <param name="origins">Every origin of the cluster.</param>
+    /// <param name="replicas">How many origins own each blob.</param>
+    /// <param name="answerTimeout">
+    /// How long a read (<see cref="StatAsync"/>, <see cref="OpenReadAsync"/>) waits for one origin to
+    /// start answering before it tries the next (an origin that accepts connections and then hangs
+    /// would otherwise hold the call); the body of a blob that started arriving is not bounded by
+    /// it. Default none.
+    /// </param>
+    public OriginCluster(HttpClient http, IEnumerable<Uri> origins, int replicas = 2, TimeSpan? answerTimeout = null)
     {
+        _answerTimeout = answerTimeout;
         _clients = origins.Distinct().ToDictionary(u => u.AbsoluteUri, u => new OriginClient(http, u), StringComparer.Ordinal);
         if (_clients.Count == 0)
         {
@@ -39,11 +50,11 @@ public sealed class OriginCluster
 
     /// <summary>Stats the blob on its owners, failing over past unreachable ones.</summary>
     public Task<long?> StatAsync(Digest digest, string? ns, CancellationToken cancellationToken)
-        => FirstAsync(digest, (c, ct) => c.StatAsync(digest, ns, ct), cancellationToken);
+        => FirstAsync(digest, (c, ct) => c.StatAsync(digest, ns, ct), cancellationToken, _answerTimeout);
 
     /// <summary>Opens the blob on its owners, failing over past unreachable ones; null when none has it.</summary>
     public Task<OriginBlob?> OpenReadAsync(Digest digest, string? ns, ByteRange? range, CancellationToken cancellationToken)
-        => FirstAsync(digest, (c, ct) => c.OpenReadAsync(digest, ns, range, ct), cancellationToken);
+        => FirstAsync(digest, (c, ct) => c.OpenReadAsync(digest, ns, range, ct), cancellationToken, _answerTimeout);
 
     /// <summary>The blob's metainfo from its owners; null when none has the blob.</summary>
     public Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
@@ -83,7 +94,7 @@ public sealed class OriginCluster
     public async Task<bool> MountAsync(Digest digest, string ns, string? from, CancellationToken cancellationToken)
         => await FirstAsync<object>(digest, async (origin, token) => await origin.MountAsync(digest, ns, from, token) ? true : null, cancellationToken) is not null;
 
-    private async Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken)
+    private async Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken, TimeSpan? answerTimeout = null)
     {
         Exception? last = null;
         var answered = false;
@@ -95,14 +106,23 @@ public sealed class OriginCluster
             {
                 break;
             }
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (answerTimeout is { } timeout)
+            {
+                attempt.CancelAfter(timeout);
+            }
             try
             {
-                var result = await call(preference[i], cancellationToken);
+                var result = await call(preference[i], attempt.Token);
                 if (result is not null)
                 {
                     return result;
                 }
                 answered = true;
+            }
+            catch (OperationCanceledException ex) when (attempt.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                last = new TimeoutException($"origin {preference[i].BaseAddress} did not answer within {answerTimeout?.TotalSeconds:0.#} s", ex);
             }
             catch (Exception ex) when (IsUnreachable(ex, cancellationToken))
             {
