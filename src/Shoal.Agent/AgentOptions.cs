@@ -80,37 +80,24 @@ public sealed class AgentOptions : IValidatableObject
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrEmpty(BuildIndex) && ParseError(BuildIndex) is { } buildIndexError)
+        if (!string.IsNullOrEmpty(BuildIndex) && ServiceEndpoint.ParseError(BuildIndex) is { } buildIndexError)
         {
             yield return new ValidationResult(buildIndexError, [nameof(BuildIndex)]);
         }
         for (var i = 0; i < Origins.Count; i++)
         {
-            if (ParseError(Origins[i]) is { } originError)
+            if (ServiceEndpoint.ParseError(Origins[i]) is { } originError)
             {
                 yield return new ValidationResult($"origins[{i}]: {originError}", [nameof(Origins)]);
             }
         }
-        if (!string.IsNullOrEmpty(Tracker) && ParseError(Tracker) is { } trackerError)
+        if (!string.IsNullOrEmpty(Tracker) && ServiceEndpoint.ParseError(Tracker) is { } trackerError)
         {
             yield return new ValidationResult(trackerError, [nameof(Tracker)]);
         }
         if (UpstreamTimeout <= TimeSpan.Zero)
         {
             yield return new ValidationResult("must be positive", [nameof(UpstreamTimeout)]);
-        }
-    }
-
-    private static string? ParseError(string? url)
-    {
-        try
-        {
-            ServiceEndpoint.Parse(url ?? string.Empty);
-            return null;
-        }
-        catch (FormatException ex)
-        {
-            return ex.Message;
         }
     }
 }

@@ -55,9 +55,49 @@ public sealed class BuildIndexOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan UpstreamTagTtl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Base URLs of this cluster's origins, from which replication reads the manifests and blobs a
+    /// tag needs. Required when <see cref="Replication"/> has rules; default none.
+    /// </summary>
+    public List<string> Origins { get; set; } = [];
+
+    /// <summary>How many origins own each blob in this cluster (the origins' own setting). Default 2.</summary>
+    [Range(1, 16)]
+    public int Replicas { get; set; } = 2;
+
+    /// <summary>
+    /// Tag replication to other clusters: ordered rules, each a repository expression and a remote
+    /// cluster; every rule that matches a tag's repository gets the tag (so one tag may go to several
+    /// clusters). A tag written through this build-index's API (a push through the proxy) is queued
+    /// durably for each matching remote before the write is acknowledged, and copied in the
+    /// background: the blobs and manifests it needs into the remote origins (those already there are
+    /// skipped), then the records and the tag into the remote build-index, which does not replicate it
+    /// further. Failed copies are retried with backoff (see <see cref="ReplicationRetryMax"/>); when a
+    /// tag moves before its copy ran, only the newest digest is copied. Default none.
+    /// </summary>
+    public List<ReplicationRuleOptions> Replication { get; set; } = [];
+
+    /// <summary>The longest wait between two attempts of a failing replication (the wait doubles from 1 second). Default 5 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ReplicationRetryMax { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How the HTTP clients of replication trust this cluster's origins and the remote clusters. Default: the system store.</summary>
+    public TlsClientOptions? ClientTls { get; set; }
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (Replication.Count > 0 && Origins.Count == 0)
+        {
+            yield return new ValidationResult("replication needs this cluster's origins (buildIndex:origins) to read what a tag needs", [nameof(Origins)]);
+        }
+        for (var i = 0; i < Origins.Count; i++)
+        {
+            if (Shoal.Clients.ServiceEndpoint.ParseError(Origins[i]) is { } originError)
+            {
+                yield return new ValidationResult(originError, [$"{nameof(Origins)}:{i}"]);
+            }
+        }
         for (var i = 0; i < Backends.Count; i++)
         {
             if (string.Equals(Backends[i].Backend?.Type, BackendOptions.HttpType, StringComparison.OrdinalIgnoreCase))

@@ -39,12 +39,32 @@ public static class BuildIndexServer
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<UpstreamIndex>();
+        services.AddSingleton<BuildIndexMetrics>();
+        if (options.Replication.Count > 0)
+        {
+            services.AddSingleton(_ => HttpClients.Create(options.ClientTls));
+            services.AddSingleton(sp => new ReplicationQueue(options.DataDir, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<Replicator>();
+            services.AddHostedService(sp => sp.GetRequiredService<Replicator>());
+        }
         services.AddSingleton<RepositoryEndpoints>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         var endpoints = app.Services.GetRequiredService<RepositoryEndpoints>();
         app.MapGet(RepositoryEndpoints.Prefix, endpoints.ListRepositoriesAsync);
+        if (app.Services.GetService<ReplicationQueue>() is { } queue)
+        {
+            app.Services.GetRequiredService<BuildIndexMetrics>().Meter.CreateObservableGauge(
+                "shoal.buildindex.replication.queue_depth", () => queue.Depth, "{task}", "Tag replications waiting (due or after a failure).");
+            app.MapGet("/v1/replication", async (HttpRequest request, CancellationToken cancellationToken) =>
+            {
+                var limit = int.TryParse(request.Query["limit"], out var n) && n > 0 ? Math.Min(n, 10_000) : 1000;
+                var tasks = await queue.ListAsync(limit, cancellationToken);
+                return Results.Json(new ReplicationListing(queue.Depth, [.. tasks.Select(t => new ReplicationListing.Entry(
+                    t.Repository, t.Tag, t.Digest.ToString(), t.Remote, t.Attempts, t.NextAttempt, t.LastError))]), RecordJsonContext.Default.ReplicationListing);
+            });
+        }
         app.MapMethods(RepositoryEndpoints.Prefix + "/{**path}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete], endpoints.HandleAsync);
 
         var store = app.Services.GetRequiredService<ITagStore>();

@@ -13,6 +13,20 @@ public static class ServiceEndpoint
         return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
     }
 
+    /// <summary>Why <paramref name="url"/> is not a base URL <see cref="Parse"/> accepts, or null when it is.</summary>
+    public static string? ParseError(string? url)
+    {
+        try
+        {
+            Parse(url ?? string.Empty);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     /// <summary>Escapes each segment of a repository name, keeping the slashes between them.</summary>
     public static string EscapeName(string repository)
         => string.Join('/', repository.Split('/').Select(Uri.EscapeDataString));

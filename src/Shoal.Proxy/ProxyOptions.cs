@@ -76,14 +76,14 @@ public sealed class ProxyOptions : IValidatableObject
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrEmpty(BuildIndex) && ParseError(BuildIndex) is { } buildIndexError)
+        if (!string.IsNullOrEmpty(BuildIndex) && ServiceEndpoint.ParseError(BuildIndex) is { } buildIndexError)
         {
             yield return new ValidationResult(buildIndexError, [nameof(BuildIndex)]);
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Origins.Count; i++)
         {
-            if (ParseError(Origins[i]) is { } originError)
+            if (ServiceEndpoint.ParseError(Origins[i]) is { } originError)
             {
                 yield return new ValidationResult($"origins[{i}]: {originError}", [nameof(Origins)]);
             }
@@ -91,19 +91,6 @@ public sealed class ProxyOptions : IValidatableObject
             {
                 yield return new ValidationResult($"origins[{i}]: '{Origins[i]}' is listed twice", [nameof(Origins)]);
             }
-        }
-    }
-
-    private static string? ParseError(string? url)
-    {
-        try
-        {
-            ServiceEndpoint.Parse(url ?? string.Empty);
-            return null;
-        }
-        catch (FormatException ex)
-        {
-            return ex.Message;
         }
     }
 }

@@ -14,7 +14,7 @@ namespace Shoal.BuildIndex.Internal;
 /// <summary>
 /// The build-index HTTP API (the contract is <see cref="BuildIndexClient"/>):
 /// <code>
-/// PUT|GET|DELETE /v1/repositories/{name}/tags/{tag}           {"digest":"sha256:…"}
+/// PUT|GET|DELETE /v1/repositories/{name}/tags/{tag}           {"digest":"sha256:…"} (PUT ?replicate=false: not copied to other clusters)
 /// GET            /v1/repositories/{name}/tags?n=&amp;last=        {"items":[…],"more":bool}
 /// PUT|GET|DELETE /v1/repositories/{name}/manifests/{digest}   {"mediaType":"…","size":…}
 /// PUT|GET|DELETE /v1/repositories/{name}/blobs/{digest}       (GET answers {"digest":"sha256:…"})
@@ -24,7 +24,7 @@ namespace Shoal.BuildIndex.Internal;
 /// ProblemDetails naming what is wrong. Reads that miss locally are answered by the registry behind
 /// the repository, if any (<see cref="UpstreamIndex"/>); when it cannot answer, 503.
 /// </summary>
-internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex upstream)
+internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex upstream, ReplicationQueue? replicationQueue = null, Replicator? replicator = null)
 {
     /// <summary>The route prefix of per-repository resources.</summary>
     public const string Prefix = "/v1/repositories";
@@ -150,6 +150,11 @@ internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex
             }
             await store.PutTagAsync(name, tag, digest, cancellationToken);
             upstream.Forget(name, tag);
+            // Queued durably before the write is acknowledged; a replicated tag arriving is not sent on.
+            if (replicationQueue is not null && replicator is not null && context.Request.Query["replicate"] != "false")
+            {
+                await replicationQueue.EnqueueAsync(name, tag, digest, replicator.RemotesFor(name), cancellationToken);
+            }
             return Results.NoContent();
         }
         upstream.Forget(name, tag);

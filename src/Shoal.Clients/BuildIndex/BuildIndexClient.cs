@@ -29,9 +29,17 @@ public sealed class BuildIndexClient
     /// <summary>The build-index's base URL.</summary>
     public Uri BaseAddress { get; }
 
-    /// <summary>Points <paramref name="tag"/> of <paramref name="repository"/> at <paramref name="digest"/>.</summary>
+    /// <summary>Points <paramref name="tag"/> of <paramref name="repository"/> at <paramref name="digest"/> (and has it replicated by the build-index's rules).</summary>
     public Task PutTagAsync(string repository, string tag, Digest digest, CancellationToken cancellationToken)
-        => PutAsync(Repo(repository, "tags/" + Uri.EscapeDataString(tag)), JsonContent.Create(new TagRecord(digest.ToString()), BuildIndexJsonContext.Default.TagRecord), cancellationToken);
+        => PutTagAsync(repository, tag, digest, replicate: true, cancellationToken);
+
+    /// <summary>
+    /// Points <paramref name="tag"/> at <paramref name="digest"/>; with <paramref name="replicate"/>
+    /// false the build-index does not copy the tag to other clusters (a replicated tag arriving).
+    /// </summary>
+    public Task PutTagAsync(string repository, string tag, Digest digest, bool replicate, CancellationToken cancellationToken)
+        => PutAsync(Repo(repository, "tags/" + Uri.EscapeDataString(tag) + (replicate ? string.Empty : "?replicate=false")),
+            JsonContent.Create(new TagRecord(digest.ToString()), BuildIndexJsonContext.Default.TagRecord), cancellationToken);
 
     /// <summary>The digest a tag points at, or null when the tag does not exist.</summary>
     public async Task<Digest?> GetTagAsync(string repository, string tag, CancellationToken cancellationToken)
