@@ -52,17 +52,38 @@ start_dev() {
   wait_http http://127.0.0.1:16000/v2/
 }
 
+# start_component NAME CONFIG COMPONENT: runs `shoal COMPONENT --config CONFIG` in the background,
+# its log in $WORK/NAME.log (appended), its PID in PIDS and in LAST_PID.
+start_component() {
+  "${SHOAL[@]}" "$3" --config "$2" >>"$WORK/$1.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+# wait_ready PORT...: waits until each local port answers /readiness; shows the logs when one does not.
+wait_ready() {
+  local port
+  for port in "$@"; do
+    wait_http "http://127.0.0.1:$port/readiness" || { tail -n 20 "$WORK"/*.log >&2; return 1; }
+  done
+}
+
+# metric URL SERIES: the value of one series of URL/metrics (name and labels exactly as exposed), 0 when absent.
+metric() {
+  curl -fsS "$1/metrics" | awk -v s="$2" 'index($0, s " ") == 1 { v = $NF } END { print v + 0 }'
+}
+
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-# make_image DIR TAG ARCH: writes an OCI image layout with one real gzip'd tar layer and a config
-# whose diff_ids match, so runtimes can unpack it.
+# make_image DIR TAG ARCH [BYTES]: writes an OCI image layout with one real gzip'd tar layer (BYTES of
+# random data, default 300000) and a config whose diff_ids match, so runtimes can unpack it.
 make_image() {
-  local dir=$1 tag=$2 arch=$3 src layer layer_sha diff_id layer_size config config_sha manifest manifest_sha
+  local dir=$1 tag=$2 arch=$3 bytes=${4:-300000} src layer layer_sha diff_id layer_size config config_sha manifest manifest_sha
   mkdir -p "$dir/blobs/sha256"
   src=$(mktemp -d "$WORK/rootfs.XXXX")
   mkdir -p "$src/etc"
   echo "hello from shoal ($arch)" >"$src/etc/motd"
-  head -c 300000 /dev/urandom >"$src/etc/random.bin"
+  head -c "$bytes" /dev/urandom >"$src/etc/random.bin"
   tar -C "$src" -cf "$WORK/layer.tar" --owner=0 --group=0 --numeric-owner etc
   diff_id=$(sha256_of "$WORK/layer.tar")
   gzip -n -c "$WORK/layer.tar" >"$WORK/layer.tar.gz"

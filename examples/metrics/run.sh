@@ -11,10 +11,6 @@ build_shoal
 start_dev
 echo "metrics: shoal dev is up"
 
-# metric URL SERIES: the value of one series (name and labels exactly as exposed), 0 when absent.
-metric() {
-  curl -fsS "$1/metrics" | awk -v s="$2" 'index($0, s " ") == 1 { v = $NF } END { print v + 0 }'
-}
 
 for port in 15000 15002 15003 15004 16000 16010; do
   type=$(curl -fsS -o /dev/null -w '%{content_type}' "http://127.0.0.1:$port/metrics")
@@ -49,6 +45,7 @@ done
 sent=$(metric http://127.0.0.1:15002 shoal_p2p_piece_bytes_sent_total)
 echo "metrics: the origin sent $sent piece bytes to the swarm"
 (( sent == total_from_origin )) || { echo "metrics: the origin sent $sent, the agents received $total_from_origin from it" >&2; exit 1; }
-curl -fsS http://127.0.0.1:15000/metrics | grep -q '^http_server_request_duration_seconds_count{.*http_route="/v2/{\*\*path}"' \
+proxy_metrics=$(curl -fsS http://127.0.0.1:15000/metrics)
+grep -q '^http_server_request_duration_seconds_count{.*http_route="/v2/{\*\*path}"' <<<"$proxy_metrics" \
   || { echo "metrics: the proxy has no request-duration series for the registry API" >&2; exit 1; }
 echo "metrics: OK"

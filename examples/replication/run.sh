@@ -39,13 +39,10 @@ cluster_config a 15 "  origins: [ \"http://127.0.0.1:15002\" ]
 
 for cluster in a b; do
   for component in origin build-index proxy; do
-    "${SHOAL[@]}" "$component" --config "$WORK/$cluster.yaml" >"$WORK/$cluster-$component.log" 2>&1 &
-    PIDS+=($!)
+    start_component "$cluster-$component" "$WORK/$cluster.yaml" "$component"
   done
 done
-for port in 15002 15004 15000 25002 25004 25000; do
-  wait_http "http://127.0.0.1:$port/readiness" || { tail -n 20 "$WORK"/*.log >&2; exit 1; }
-done
+wait_ready 15002 15004 15000 25002 25004 25000
 echo "replication: cluster A on :15000/:15002/:15004, cluster B on :25000/:25002/:25004; A replicates prod/... to B"
 
 make_image "$WORK/src" v1 amd64

@@ -39,7 +39,8 @@ origin:
   listen: { address: 127.0.0.1, port: 15002 }
   dataDir: $WORK/origin
   cluster: { replicas: 1 }
-  p2p: { listen: { address: 127.0.0.1, port: 15005 } }
+  # a slow origin (4 MB/s to the swarm): what the second agent gets, it gets from the first
+  p2p: { listen: { address: 127.0.0.1, port: 15005 }, egressLimit: 4000000 }
 proxy:
   listen: { address: 127.0.0.1, port: 15000 }
   dataDir: $WORK/proxy
@@ -47,27 +48,18 @@ proxy:
   buildIndex: http://127.0.0.1:15004
 YAML
 
-run() { # run LOG CONFIG COMPONENT
-  "${SHOAL[@]}" "$3" --config "$2" >"$WORK/$1.log" 2>&1 &
-  PIDS+=($!)
-}
-run build-index "$WORK/shoal.yaml" build-index
-run origin "$WORK/shoal.yaml" origin
-run proxy "$WORK/shoal.yaml" proxy
-run tracker-0 "$WORK/tracker-0.yaml" tracker
-run tracker-1 "$WORK/tracker-1.yaml" tracker
-run agent-0 "$WORK/agent-0.yaml" agent
-run agent-1 "$WORK/agent-1.yaml" agent
-for port in 15004 15002 15000 15003 15013 16000 16010; do
-  wait_http "http://127.0.0.1:$port/readiness" || { tail -n 20 "$WORK"/*.log >&2; exit 1; }
+start_component build-index "$WORK/shoal.yaml" build-index
+start_component origin "$WORK/shoal.yaml" origin
+start_component proxy "$WORK/shoal.yaml" proxy
+for i in 0 1; do
+  start_component "tracker-$i" "$WORK/tracker-$i.yaml" tracker
+  start_component "agent-$i" "$WORK/agent-$i.yaml" agent
 done
+wait_ready 15004 15002 15000 15003 15013 16000 16010
 echo "trackers-redis: redis on :$REDIS_PORT; trackers on :15003 and :15013; agent-0 uses the first, agent-1 the second"
 
-metric() { # metric URL SERIES: one series' value (0 when absent)
-  curl -fsS "$1/metrics" | awk -v s="$2" 'index($0, s " ") == 1 { v = $NF } END { print v + 0 }'
-}
 
-make_image "$WORK/src" v1 amd64
+make_image "$WORK/src" v1 amd64 8000000
 skopeo --insecure-policy copy --dest-tls-verify=false "oci:$WORK/src:v1" docker://127.0.0.1:15000/demo/app:v1 >/dev/null
 for port in 16000 16010; do
   skopeo --insecure-policy copy --src-tls-verify=false "docker://127.0.0.1:$port/demo/app:v1" "oci:$WORK/pulled-$port:v1" >/dev/null
@@ -80,7 +72,7 @@ done
 layer_bytes=$(stat -c %s "$WORK/src/blobs/sha256/$IMAGE_LAYER")
 from_agent=$(metric http://127.0.0.1:16010 'shoal_p2p_piece_bytes_received_total{source="agent"}')
 echo "trackers-redis: agent-1 received $from_agent piece bytes from agent-0 (the layer has $layer_bytes)"
-(( from_agent > 0 )) || { echo "trackers-redis: agent-1 was never handed agent-0" >&2; exit 1; }
+(( from_agent * 2 > layer_bytes )) || { echo "trackers-redis: agent-1 took less than half the layer from agent-0" >&2; exit 1; }
 keys=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'example:*' | wc -l)
 echo "trackers-redis: $keys swarm keys in Redis"
 (( keys > 0 )) || exit 1

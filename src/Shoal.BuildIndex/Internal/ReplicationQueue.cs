@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Shoal.Core;
+using Shoal.Hosting;
 
 namespace Shoal.BuildIndex.Internal;
 
@@ -21,17 +22,7 @@ internal sealed class ReplicationQueue : IDisposable
     public ReplicationQueue(string dataDir, TimeProvider time)
     {
         _time = time;
-        Directory.CreateDirectory(dataDir);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(dataDir, "replication.db"),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-        }.ToString());
-        _connection.Open();
-        Run(command => command.CommandText = """
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=FULL;
+        _connection = DurableDatabase.Open(dataDir, "replication.db", """
             CREATE TABLE IF NOT EXISTS tasks (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 repository TEXT NOT NULL,
@@ -165,12 +156,6 @@ internal sealed class ReplicationQueue : IDisposable
         }
     }
 
-    private void Run(Action<SqliteCommand> prepare)
-    {
-        using var command = _connection.CreateCommand();
-        prepare(command);
-        command.ExecuteNonQuery();
-    }
 
     private void RefreshDepth()
     {

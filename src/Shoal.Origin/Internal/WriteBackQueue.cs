@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Shoal.Core;
+using Shoal.Hosting;
 
 namespace Shoal.Origin.Internal;
 
@@ -54,18 +55,7 @@ internal sealed class WriteBackQueue : IDisposable
     public WriteBackQueue(string dataDir, TimeProvider time)
     {
         _time = time;
-        Directory.CreateDirectory(dataDir);
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(dataDir, "writeback.db"),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-        };
-        _connection = new SqliteConnection(builder.ToString());
-        _connection.Open();
-        Execute("""
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=FULL;
+        _connection = DurableDatabase.Open(dataDir, "writeback.db", """
             CREATE TABLE IF NOT EXISTS tasks (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 kind TEXT NOT NULL,
@@ -274,13 +264,6 @@ internal sealed class WriteBackQueue : IDisposable
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM tasks";
         Interlocked.Exchange(ref _depth, (long)command.ExecuteScalar()!);
-    }
-
-    private void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     public void Dispose()
