@@ -140,13 +140,11 @@ internal sealed partial class BlobCache
                 _streaming.TryRemove(download, out _);
                 if (done.IsCompletedSuccessfully)
                 {
-                    _stats.Downloaded(done.Result.Size);
-                    Log.Downloaded(_logger, digest, done.Result.Size, Environment.TickCount64 - started);
+                    Downloaded(digest, done.Result.Size, started);
                 }
                 else
                 {
-                    _stats.DownloadFailed();
-                    Log.DownloadFailed(_logger, digest, done.Exception?.GetBaseException().Message ?? "cancelled");
+                    Failed(digest, done.Exception?.GetBaseException().Message ?? "cancelled");
                 }
             },
             CancellationToken.None,
@@ -179,8 +177,7 @@ internal sealed partial class BlobCache
                 }
                 else
                 {
-                    _stats.Downloaded(result.Size);
-                    Log.Downloaded(_logger, digest, result.Size, Environment.TickCount64 - started);
+                    Downloaded(digest, result.Size, started);
                 }
             }
             // Leave the map before completing: whoever comes next sees the store, or starts afresh.
@@ -189,11 +186,24 @@ internal sealed partial class BlobCache
         }
         catch (Exception ex)
         {
-            _stats.DownloadFailed();
-            Log.DownloadFailed(_logger, digest, ex.Message);
+            Failed(digest, ex.Message);
             _downloads.TryRemove(new KeyValuePair<Digest, Task<bool>>(digest, completion.Task));
             completion.SetException(ex);
         }
+    }
+
+    /// <summary>A download (whole or streamed) ended with the blob stored: counted and logged here only.</summary>
+    private void Downloaded(Digest digest, long size, long startedTicks)
+    {
+        _stats.Downloaded(size);
+        Log.Downloaded(_logger, digest, size, Environment.TickCount64 - startedTicks);
+    }
+
+    /// <summary>A download (whole or streamed) failed: counted and logged here only.</summary>
+    private void Failed(Digest digest, string reason)
+    {
+        _stats.DownloadFailed();
+        Log.DownloadFailed(_logger, digest, reason);
     }
 
     private static partial class Log

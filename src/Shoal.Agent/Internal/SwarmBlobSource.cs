@@ -61,22 +61,17 @@ internal sealed partial class SwarmBlobSource : IBlobSource
     /// <inheritdoc />
     public async Task<BlobCommitResult?> DownloadAsync(BlobRequest request, BlobStore store, CancellationToken cancellationToken)
     {
-        MetaInfo? info;
+        BlobDownload? download;
         try
         {
-            info = await MetaInfoAsync(request, cancellationToken);
+            download = await StartAsync(request, cancellationToken);
         }
         catch (TrackerUnavailableException ex) when (_fallback is not null)
         {
             Log.FallingBack(_logger, request.Digest, ex.Message);
             return await _fallback.DownloadAsync(request, store, cancellationToken);
         }
-        if (info is null)
-        {
-            return null;
-        }
-        var download = await _engine.DownloadAsync(info, request.Repository, cancellationToken);
-        return await download.Completion.WaitAsync(cancellationToken);
+        return download is null ? null : await download.Completion.WaitAsync(cancellationToken);
     }
 
     /// <summary>

@@ -208,7 +208,7 @@ internal sealed partial class Replicator : BackgroundService
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
                 length = file.Length;
-                if (length != blob.TotalLength || "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()) != digest.ToString())
+                if (length != blob.TotalLength || Digest.FromSha256(hash.GetHashAndReset()) != digest)
                 {
                     throw new DigestMismatchException($"the origins sent blob {digest} with other bytes");
                 }
