@@ -279,6 +279,59 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Download_OriginHearsOnlyOfOfferedPiecesThatCameFromElsewhere()
+    {
+        // Origins only seed: a Have matters to one only when it closes an open offer. A scripted
+        // origin offers pieces 1 and 2 and never sends them; an agent peer has everything. The
+        // origin must hear of exactly those two pieces (the agent got them elsewhere), not of every
+        // piece, and an offer of a piece the agent already holds is answered with a Have.
+        var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        var (info, path) = await WriteBlobAsync(content);
+        Assert.True(info.PieceCount >= 4);
+        await using var full = new PeerEngine(new P2POptions(), new PeerEngineSetup { Seeds = new FileSeeds(info, path) });
+        full.Start();
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var origin = new PeerAddress("127.0.0.1", ((System.Net.IPEndPoint)listener.LocalEndpoint).Port, IsOrigin: true);
+        var announcer = new FakeAnnouncer(origin) { Interval = TimeSpan.FromMilliseconds(100) };
+        await using var agent = StartAgent("agent", announcer);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var token = timeout.Token;
+        var download = await agent.DownloadAsync(info, null, token);
+
+        await using var scripted = await AnswerAsync(await listener.AcceptSocketAsync(token), info, new Bitfield(info.PieceCount), token, PeerFlags.Origin);
+        await scripted.WriteAsync(new HavePieceMessage(1), token);
+        while (await scripted.ReadMessageAsync(token) is { } request && !(request.Type == MessageType.Request && request.PieceIndex == 1))
+        {
+        }
+        await scripted.WriteAsync(new HavePieceMessage(2), token);
+        announcer.Peers = [origin, new PeerAddress("127.0.0.1", full.LocalEndPoint!.Port, IsOrigin: false, full.PeerId)];
+        var told = new List<int>();
+        while (await scripted.ReadMessageAsync(token) is { Type: not MessageType.Complete } message)
+        {
+            if (message.Type == MessageType.HavePiece)
+            {
+                told.Add(message.PieceIndex);
+            }
+        }
+        await download.Completion.WaitAsync(token);
+        output.WriteLine($"the origin heard of pieces [{string.Join(", ", told)}] of {info.PieceCount}; the agent peer sent {full.Stats.PieceBytesSent} bytes");
+        Assert.Equal([1, 2], told.Order());
+
+        var last = info.PieceCount - 1;
+        await scripted.WriteAsync(new HavePieceMessage(last), token);
+        MessageType type;
+        int index;
+        do
+        {
+            var message = (await scripted.ReadMessageAsync(token))!.Value;
+            (type, index) = (message.Type, message.PieceIndex);
+        }
+        while (type == MessageType.KeepAlive);
+        Assert.Equal((MessageType.HavePiece, last), (type, index));
+    }
+
+    [Fact]
     public async Task Download_PeerWithPlentyToAskOfUs_HearsOfNewPiecesTogether_WithinTheHoldTime()
     {
         // 128 pieces of 64 KiB; the agent's clock is fake and moves only when the test moves it. A
@@ -353,12 +406,12 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(served.Order(), told.Order());
     }
 
-    /// <summary>Answers a connection the agent dialled: reads its handshake, sends ours as an agent holding <paramref name="pieces"/>.</summary>
-    private static async Task<PeerConnection> AnswerAsync(System.Net.Sockets.Socket socket, MetaInfo info, Bitfield pieces, CancellationToken token)
+    /// <summary>Answers a connection the agent dialled: reads its handshake, sends ours (an agent's, or <paramref name="flags"/>) holding <paramref name="pieces"/>.</summary>
+    private static async Task<PeerConnection> AnswerAsync(System.Net.Sockets.Socket socket, MetaInfo info, Bitfield pieces, CancellationToken token, PeerFlags flags = PeerFlags.None)
     {
         var connection = new PeerConnection(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
         Assert.Equal(MessageType.Handshake, (await connection.ReadMessageAsync(token))!.Value.Type);
-        await connection.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), null), token);
+        await connection.WriteAsync(HandshakeMessage.For(info, PeerId.NewRandom(), null, flags), token);
         connection.Reader.BindTo(info);
         await connection.WriteAsync(new BitfieldMessage(pieces), token);
         return connection;

@@ -207,6 +207,12 @@ internal sealed partial class Swarm
                 OnIncoming(incoming);
                 break;
             case SwarmEvent.Have have when have.Session.Peer is { } peer && have.Session.Active:
+                if (have.Session.IsOrigin && !_engine.IsOrigin && !peer.IsComplete && _picker.Has(have.Index))
+                {
+                    // An origin offered a piece we already hold (we do not tell origins of every
+                    // piece): saying so closes the offer, and the origin offers another.
+                    have.Session.Send(Outgoing.Have(have.Index));
+                }
                 _picker.PeerHas(peer, have.Index);
                 SeedPeerHas(have.Session, have.Index);
                 if (!PartIfBothComplete(have.Session))
@@ -377,7 +383,7 @@ internal sealed partial class Swarm
         }
         foreach (var other in _sessions)
         {
-            if (NeedsHave(other, index))
+            if (other.IsOrigin ? OriginNeedsHave(other, index, session) : NeedsHave(other, index))
             {
                 TellHave(other, index);
             }
@@ -770,13 +776,26 @@ internal sealed partial class Swarm
     }
 
     /// <summary>
-    /// Whether <paramref name="session"/>'s peer should hear that we stored piece <paramref name="index"/>.
-    /// Not an agent that announced the piece itself: it never requests it from us, so the Have would
-    /// only cost both ends a message (about half of all Haves in a swarm that pulls together). Origins
-    /// hear every piece (their offers close on it), and so does a peer whose bitfield has not arrived.
+    /// Whether the agent behind <paramref name="session"/> should hear that we stored piece
+    /// <paramref name="index"/>. Not one that announced the piece itself: it never requests it from us,
+    /// so the Have would only cost both ends a message (about half of all Haves in a swarm that pulls
+    /// together). A peer whose bitfield has not arrived hears every piece.
     /// </summary>
     private static bool NeedsHave(PeerSession session, int index)
-        => session.IsOrigin || session.Peer is not { } peer || !peer.Has(index);
+        => session.Peer is not { } peer || !peer.Has(index);
+
+    /// <summary>
+    /// Whether the origin behind <paramref name="session"/> should hear that we stored piece
+    /// <paramref name="index"/>, which came from <paramref name="source"/>. Origins only seed: they
+    /// request nothing, and the one thing a Have changes there is an open offer (see
+    /// <c>Swarm.SuperSeed</c>), which closes on it so the next piece is offered. So an origin hears of
+    /// a piece it offered us (it is in its bitfield as we see it) and that reached us from someone
+    /// else; one that said it has everything offers nothing, and one that sent us the piece knows.
+    /// Every agent telling every origin of every piece was one message and one loop event on the
+    /// origin per piece per agent, for nothing.
+    /// </summary>
+    private static bool OriginNeedsHave(PeerSession session, int index, PeerSession source)
+        => session.Peer is { IsComplete: false } peer && peer.Has(index) && !ReferenceEquals(session, source);
 
     /// <summary>
     /// Closes a connection whose two ends both have every piece: they have nothing to exchange, and
