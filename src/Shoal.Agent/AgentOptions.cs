@@ -74,6 +74,14 @@ public sealed class AgentOptions : IValidatableObject
     /// </summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long a pull waits while the origins fetch a blob they do not hold yet from their backend
+    /// (the tracker answers 202 Accepted meanwhile, and the agent asks again as it says). Then the
+    /// pull is answered 503. 1 second to 1 day; default 15 minutes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ColdBlobTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How the agent's HTTP clients trust the build-index, origins and tracker. Default: the system store.</summary>
     public TlsClientOptions? ClientTls { get; set; }
 

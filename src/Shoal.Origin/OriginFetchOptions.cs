@@ -12,6 +12,14 @@ public sealed class OriginFetchOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ErrorTtl { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a metainfo request for a blob being fetched waits for the fetch before it is answered
+    /// 202 Accepted (the tracker and agents then ask again, Kraken-style, instead of holding a request
+    /// open for the minutes a large cold blob can take). 0 to 1 minute; default 1 second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan AcceptedAfter { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long "in no peer and not in the backend" is remembered. 0 to 1 hour; default 30 seconds (0 = not at all).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan NotFoundTtl { get; set; } = TimeSpan.FromSeconds(30);

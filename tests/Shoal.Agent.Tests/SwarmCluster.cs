@@ -24,6 +24,7 @@ internal sealed class SwarmCluster : IAsyncDisposable
     private readonly List<AgentHost> _agents = [];
     private WebApplication? _tracker;
     private int _trackerPort;
+    private Action<TrackerOptions>? _tweakTracker;
 
     private SwarmCluster(TempDirectory dir, WebApplication origin)
     {
@@ -44,17 +45,20 @@ internal sealed class SwarmCluster : IAsyncDisposable
 
     public IReadOnlyList<AgentHost> Agents => _agents;
 
-    public static async Task<SwarmCluster> StartAsync(long originEgressLimit = 0, int originConnectionsPerBlob = 10)
+    public static async Task<SwarmCluster> StartAsync(long originEgressLimit = 0, int originConnectionsPerBlob = 10,
+        Action<OriginOptions, TempDirectory>? tweakOrigin = null, Action<TrackerOptions>? tweakTracker = null)
     {
         var dir = new TempDirectory();
-        var origin = OriginServer.Build(new OriginOptions
+        var options = new OriginOptions
         {
             DataDir = dir.Combine("origin"),
             Listen = { Port = 0 },
             P2P = new P2POptions { Listen = { Port = 0 }, EgressLimit = originEgressLimit, MaxConnectionsPerBlob = originConnectionsPerBlob },
-        }, TestCluster.Quiet);
+        };
+        tweakOrigin?.Invoke(options, dir);
+        var origin = OriginServer.Build(options, TestCluster.Quiet);
         await origin.StartAsync();
-        var cluster = new SwarmCluster(dir, origin);
+        var cluster = new SwarmCluster(dir, origin) { _tweakTracker = tweakTracker };
         await cluster.StartTrackerAsync();
         return cluster;
     }
@@ -62,13 +66,15 @@ internal sealed class SwarmCluster : IAsyncDisposable
     /// <summary>Starts the tracker (again, on the same port after a restart).</summary>
     public async Task StartTrackerAsync()
     {
-        var tracker = TrackerServer.Build(new TrackerOptions
+        var options = new TrackerOptions
         {
             Listen = { Port = _trackerPort },
             Origins = [OriginApp.BaseAddress().AbsoluteUri],
             AnnounceInterval = TimeSpan.FromSeconds(1),
             PeerTtl = TimeSpan.FromSeconds(10),
-        }, TestCluster.Quiet);
+        };
+        _tweakTracker?.Invoke(options);
+        var tracker = TrackerServer.Build(options, TestCluster.Quiet);
         await tracker.StartAsync();
         _trackerPort = tracker.BaseAddress().Port;
         _tracker = tracker;

@@ -199,6 +199,86 @@ public sealed class SwarmTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Pull_ColdBlobSlowToFetch_AgentsWaitForTheOriginAndGetItThroughTheSwarm()
+    {
+        // The blob is only in the origin's backend, which reads at 2 MiB/s: its fill takes about 3 s,
+        // longer than the tracker waits for an origin (1 s here). The origin answers metainfo 202
+        // (after 0.2 s) meanwhile, the tracker passes it on and the agents ask again: they get the
+        // blob through the swarm, and no agent falls back to pulling it whole from the origin over HTTP.
+        await using var cluster = await SwarmCluster.StartAsync(
+            tweakOrigin: (o, dir) =>
+            {
+                o.Backend = new Storage.BackendOptions
+                {
+                    Type = Storage.BackendOptions.FileSystem,
+                    Root = dir.Combine("backend"),
+                    Bandwidth = new Storage.BandwidthOptions { IngressBytesPerSecond = 2 * MiB },
+                };
+                o.Fetch.AcceptedAfter = TimeSpan.FromMilliseconds(200);
+            },
+            tweakTracker: t => t.OriginTimeout = TimeSpan.FromSeconds(1));
+        var content = TestData.Random(6 * MiB);
+        var digest = await PutInBackendAsync(cluster, content);
+        var agents = new List<AgentHost>();
+        for (var i = 0; i < 3; i++)
+        {
+            agents.Add(await cluster.StartAgentAsync("agent-" + i));
+        }
+
+        var started = DateTime.UtcNow;
+        var bodies = await Task.WhenAll(agents.Select(a => a.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest)))).WaitAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"3 agents, cold {content.Length / MiB} MiB at 2 MiB/s from the backend: {(DateTime.UtcNow - started).TotalMilliseconds:0} ms");
+
+        foreach (var body in bodies)
+        {
+            Assert.Equal(digest, Digest.Compute(body));
+        }
+        Assert.All(agents, a => Assert.True(a.Engine().Stats.PieceBytesReceived >= content.Length, "not through the swarm")); // endgame may duplicate a little
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(new Uri(cluster.Origin.BaseAddress, "metrics"));
+        Assert.Matches(@"(?m)^shoal_origin_metainfo_pending_total [1-9]", metrics);
+        Assert.Matches(@"(?m)^shoal_p2p_piece_bytes_sent_total [1-9]", metrics);
+        Assert.DoesNotMatch(@"(?m)^shoal_origin_bytes_served_total [1-9]", metrics); // no blob over HTTP
+    }
+
+    [Fact]
+    public async Task Pull_ColdBlobSlowerThanTheColdBlobTimeout_AnswersUnavailable_TrackerStillUsed()
+    {
+        await using var cluster = await SwarmCluster.StartAsync(
+            tweakOrigin: (o, dir) => o.Backend = new Storage.BackendOptions
+            {
+                Type = Storage.BackendOptions.FileSystem,
+                Root = dir.Combine("backend"),
+                Bandwidth = new Storage.BandwidthOptions { IngressBytesPerSecond = 256 * 1024 },
+            });
+        var cold = await PutInBackendAsync(cluster, TestData.Random(4 * MiB));
+        var hot = TestData.Random(MiB);
+        var hotDigest = await cluster.PushAsync(hot);
+        var agent = await cluster.StartAgentAsync("agent", o => o.ColdBlobTimeout = TimeSpan.FromSeconds(2));
+
+        var started = DateTime.UtcNow;
+        using (var response = await agent.Client.GetAsync(AgentHostP2P.BlobPath(cold)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Contains("still fetching", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+
+        // Waiting for a cold blob is not a tracker failure: the next blob still comes through the swarm.
+        Assert.Equal(hotDigest, Digest.Compute(await agent.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(hotDigest))));
+        Assert.Equal(hot.Length, agent.Engine().Stats.PieceBytesReceived);
+    }
+
+    /// <summary>Puts <paramref name="content"/> in the cluster origin's filesystem backend only (not in its cache).</summary>
+    private static async Task<Digest> PutInBackendAsync(SwarmCluster cluster, byte[] content)
+    {
+        var digest = Digest.Compute(content);
+        var backend = new Storage.FileSystemBackend(cluster.Dir.Combine("backend"));
+        await backend.UploadAsync(Storage.BackendNames.ForBlob(digest), new MemoryStream(content), content.Length, CancellationToken.None);
+        return digest;
+    }
+
+    [Fact]
     public async Task Pull_TrackerDownWithoutOriginFallback_AnswersUnavailable()
     {
         await using var cluster = await SwarmCluster.StartAsync();

@@ -62,6 +62,29 @@ public sealed class BackendTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task MetaInfo_FillStillRunning_Answers202ThenTheMetaInfo()
+    {
+        // A cold blob's fill can take minutes; metainfo requests are not held that long: 202 with
+        // Retry-After while it runs (the fill goes on without the request), the metainfo once done.
+        var (digest, data) = await PutInBackendAsync(300_000);
+        _backend.ReadGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var first = await _origin.Client.LookupMetaInfoAsync(digest, null, CancellationToken.None);
+        Assert.True(first.Pending);
+        Assert.Equal(TimeSpan.FromSeconds(1), first.RetryAfter);
+        var polling = _origin.Client.GetMetaInfoAsync(digest, null, CancellationToken.None);
+        await Task.Delay(1500);
+        Assert.False(polling.IsCompleted, "the poll ended while the fill was held");
+
+        _backend.ReadGate.SetResult();
+        var info = await polling.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.NotNull(info);
+        Assert.Equal(data.Length, info.Length);
+        Assert.Equal(1, _backend.Reads); // one fill, however often it was asked about
+        Assert.Equal(info.InfoHash, (await _origin.Client.LookupMetaInfoAsync(digest, null, CancellationToken.None)).Info!.InfoHash);
+    }
+
+    [Fact]
     public async Task Get_MissingEverywhere_Returns404()
     {
         var digest = Digest.Compute("nowhere"u8);

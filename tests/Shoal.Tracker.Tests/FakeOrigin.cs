@@ -13,13 +13,14 @@ namespace Shoal.Tracker.Tests;
 /// (services only know each other through the typed clients), so this minimal Kestrel app on port 0
 /// serves <c>GET /v1/blobs/{digest}/metainfo</c> — the one origin call the tracker makes — with
 /// metainfo computed by Shoal.Core's <see cref="BlobHasher"/> over the blobs it is given, and 404
-/// for others. It counts requests, remembers the last namespace, can hold answers behind a gate and
-/// can answer garbage.
+/// for others. It counts requests, remembers the last namespace, can hold answers behind a gate,
+/// answer 202 (fetching) and answer garbage.
 /// </summary>
 internal sealed class FakeOrigin : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Digest, MetaInfo> _blobs = new();
     private readonly ConcurrentDictionary<Digest, bool> _garbage = new();
+    private readonly ConcurrentDictionary<Digest, bool> _pending = new();
     private readonly WebApplication _app;
     private int _requests;
 
@@ -53,9 +54,14 @@ internal sealed class FakeOrigin : IAsyncDisposable
 
     public void AnswerGarbageFor(Digest digest) => _garbage[digest] = true;
 
+    /// <summary>Answers 202 Accepted (Retry-After: 2) for <paramref name="digest"/>, as an origin fetching it from its backend does, until <see cref="Fetched"/>.</summary>
+    public void Fetching(Digest digest) => _pending[digest] = true;
+
+    public void Fetched(Digest digest) => _pending.TryRemove(digest, out _);
+
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
-    private async Task<IResult> MetaInfoAsync(string digest, HttpRequest request)
+    private async Task<IResult> MetaInfoAsync(string digest, HttpRequest request, HttpResponse response)
     {
         Interlocked.Increment(ref _requests);
         LastNamespace = request.Query["namespace"];
@@ -64,6 +70,11 @@ internal sealed class FakeOrigin : IAsyncDisposable
             await gate.Task;
         }
         var parsed = Digest.Parse(digest);
+        if (_pending.ContainsKey(parsed))
+        {
+            response.Headers.RetryAfter = "2";
+            return Results.StatusCode(StatusCodes.Status202Accepted);
+        }
         if (_garbage.ContainsKey(parsed))
         {
             return Results.Text("{\"digest\":\"not metainfo\"}", "application/json");

@@ -91,6 +91,27 @@ public sealed class MetaInfoTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetMetaInfo_OriginFetchingTheBlob_Answers202WithItsRetryAfter_NotCached()
+    {
+        var expected = await _origin.AddAsync("cold"u8.ToArray());
+        _origin.Fetching(expected.Digest);
+
+        var first = await _tracker.Client.LookupMetaInfoAsync(expected.Digest, null, Ct);
+        Assert.True(first.Pending);
+        Assert.Equal(TimeSpan.FromSeconds(2), first.RetryAfter);
+        using (var raw = await _tracker.Http.GetAsync($"v1/metainfo/{expected.Digest}", Ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, raw.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(2), raw.Headers.RetryAfter?.Delta);
+        }
+
+        _origin.Fetched(expected.Digest);
+        var info = await _tracker.Client.LookupMetaInfoAsync(expected.Digest, null, Ct);
+        Assert.Equal(expected.InfoHash, info.Info!.InfoHash);
+        Assert.Equal(3, _origin.Requests); // "pending" was never cached
+    }
+
+    [Fact]
     public async Task GetMetaInfo_OriginAnswersGarbage_Returns502()
     {
         var digest = Digest.Compute("garbage"u8);

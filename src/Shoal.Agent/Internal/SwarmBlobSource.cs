@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Shoal.Clients;
 using Shoal.Clients.Tracker;
 using Shoal.Core;
 using Shoal.Core.Blobs;
@@ -9,7 +10,9 @@ namespace Shoal.Agent.Internal;
 
 /// <summary>
 /// Fetches blobs through the peer-to-peer swarm: metainfo from the tracker (which has it from the
-/// owning origins), then pieces from peers and origins. Downloads are shared per blob by the engine,
+/// owning origins; while an origin fetches a cold blob from its backend the tracker answers 202 and
+/// the agent asks again, up to <see cref="AgentOptions.ColdBlobTimeout"/>), then pieces from peers
+/// and origins. Downloads are shared per blob by the engine,
 /// and can be read while they run.
 /// <para>
 /// When the tracker cannot be reached (or fails, or does not answer in time) and a fallback is set
@@ -27,6 +30,7 @@ internal sealed partial class SwarmBlobSource : IBlobSource
     private readonly PeerEngine _engine;
     private readonly OriginBlobSource? _fallback;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _coldBlobTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger<SwarmBlobSource> _logger;
     private long _trackerDownUntil;
@@ -37,6 +41,7 @@ internal sealed partial class SwarmBlobSource : IBlobSource
         _engine = engine;
         _fallback = fallback;
         _timeout = options.UpstreamTimeout;
+        _coldBlobTimeout = options.ColdBlobTimeout;
         _time = time;
         _logger = logger;
     }
@@ -97,18 +102,38 @@ internal sealed partial class SwarmBlobSource : IBlobSource
         {
             throw new TrackerUnavailableException($"the tracker failed less than {TrackerRetryAfter.TotalSeconds:0} s ago");
         }
-        try
+        var started = now;
+        while (true)
         {
-            return await Upstream.CallAsync(t => _tracker.GetMetaInfoAsync(request.Digest, request.Repository, t), _timeout, _time, cancellationToken);
-        }
-        catch (Exception ex) when (Upstream.IsFailure(ex, cancellationToken) && ex is not (DigestMismatchException or InvalidDataException))
-        {
-            if (_fallback is not null)
+            MetaInfoLookup answer;
+            try
             {
-                Interlocked.Exchange(ref _trackerDownUntil, _time.GetTimestamp() + (long)(TrackerRetryAfter.TotalSeconds * _time.TimestampFrequency));
-                Log.TrackerFailed(_logger, ex.Message, TrackerRetryAfter.TotalSeconds);
+                answer = await Upstream.CallAsync(t => _tracker.LookupMetaInfoAsync(request.Digest, request.Repository, t), _timeout, _time, cancellationToken);
             }
-            throw new TrackerUnavailableException($"tracker: {ex.Message}", ex);
+            catch (Exception ex) when (Upstream.IsFailure(ex, cancellationToken) && ex is not (DigestMismatchException or InvalidDataException))
+            {
+                if (_fallback is not null)
+                {
+                    Interlocked.Exchange(ref _trackerDownUntil, _time.GetTimestamp() + (long)(TrackerRetryAfter.TotalSeconds * _time.TimestampFrequency));
+                    Log.TrackerFailed(_logger, ex.Message, TrackerRetryAfter.TotalSeconds);
+                }
+                throw new TrackerUnavailableException($"tracker: {ex.Message}", ex);
+            }
+            if (!answer.Pending)
+            {
+                return answer.Info;
+            }
+            // An origin is fetching the blob from its backend: the tracker works, the blob is not
+            // ready yet. Ask again as told, up to the cold-blob deadline (no fallback: the origins
+            // over HTTP would wait for the same fetch, and every agent would pull the blob whole).
+            var waited = _time.GetElapsedTime(started);
+            if (waited >= _coldBlobTimeout)
+            {
+                throw new TimeoutException($"the origins were still fetching {request.Digest} from their backend after {waited.TotalSeconds:0} s");
+            }
+            var delay = answer.RetryAfter!.Value < _coldBlobTimeout - waited ? answer.RetryAfter.Value : _coldBlobTimeout - waited;
+            Log.Pending(_logger, request.Digest, delay.TotalSeconds);
+            await Task.Delay(delay, _time, cancellationToken);
         }
     }
 
@@ -119,6 +144,9 @@ internal sealed partial class SwarmBlobSource : IBlobSource
 
         [LoggerMessage(2, LogLevel.Debug, "Fetching {Digest} from the origins over HTTP: {Reason}")]
         public static partial void FallingBack(ILogger logger, Digest digest, string reason);
+
+        [LoggerMessage(3, LogLevel.Debug, "The origins are fetching {Digest} from their backend; asking again in {Seconds} s")]
+        public static partial void Pending(ILogger logger, Digest digest, double seconds);
     }
 }
 

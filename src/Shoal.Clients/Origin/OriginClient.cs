@@ -97,25 +97,21 @@ public sealed class OriginClient
         return await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync(response.Content, OriginPeerJsonContext.Default.OriginPeerEndpoint, cancellationToken);
     }
 
-    /// <summary>The blob's piece metadata, or null when the origin does not have the blob.</summary>
-    public async Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    /// <summary>
+    /// The blob's piece metadata, or null when the origin does not have the blob. A blob the origin
+    /// is fetching from its backend is waited for (polled; see <see cref="LookupMetaInfoAsync"/>).
+    /// </summary>
+    public Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+        => MetaInfoLookup.PollAsync(ct => LookupMetaInfoAsync(digest, ns, ct), TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// <c>GET /v1/blobs/{digest}/metainfo</c> once: the metainfo, not found, or pending (202: the
+    /// origin is fetching the blob from its backend; ask again later).
+    /// </summary>
+    public async Task<MetaInfoLookup> LookupMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {
         using var response = await _http.GetAsync(new Uri(BaseAddress, $"v1/blobs/{digest}/metainfo{NsQuery(ns, first: true)}"), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-        if (!response.IsSuccessStatusCode)
-        {
-            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
-        }
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        var info = MetaInfo.FromJson(bytes);
-        if (info.Digest != digest)
-        {
-            throw new ServiceException(Service, response.StatusCode, $"metainfo is for {info.Digest}, asked for {digest}");
-        }
-        return info;
+        return await MetaInfoLookup.ReadAsync(Service, response, digest, cancellationToken);
     }
 
     /// <summary>

@@ -56,9 +56,12 @@ public sealed class OriginCluster
     public Task<OriginBlob?> OpenReadAsync(Digest digest, string? ns, ByteRange? range, CancellationToken cancellationToken)
         => FirstAsync(digest, (c, ct) => c.OpenReadAsync(digest, ns, range, ct), cancellationToken, _answerTimeout);
 
-    /// <summary>The blob's metainfo from its owners; null when none has the blob.</summary>
-    public Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
-        => FirstAsync(digest, (c, ct) => c.GetMetaInfoAsync(digest, ns, ct), cancellationToken);
+    /// <summary>
+    /// The blob's metainfo from its owners, failing over past unreachable ones: the metainfo, not
+    /// found, or pending (the owner that answered is fetching the blob from its backend).
+    /// </summary>
+    public Task<MetaInfoLookup> LookupMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+        => FirstAsync(digest, (c, ct) => c.LookupMetaInfoAsync(digest, ns, ct), cancellationToken);
 
     /// <summary>
     /// Uploads a blob to its first reachable owner, which acknowledges only after verifying and

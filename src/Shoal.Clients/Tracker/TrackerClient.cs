@@ -9,7 +9,7 @@ namespace Shoal.Clients.Tracker;
 /// Typed client of the tracker:
 /// <code>
 /// POST /v1/announce/{infoHash}     AnnounceRequest → AnnounceResponse
-/// GET  /v1/metainfo/{digest}?namespace=   MetaInfo JSON (from the origins)
+/// GET  /v1/metainfo/{digest}?namespace=   MetaInfo JSON (from the origins); 202 while they fetch it
 /// </code>
 /// </summary>
 public sealed class TrackerClient
@@ -39,20 +39,21 @@ public sealed class TrackerClient
             ?? throw new ServiceException(Service, response.StatusCode, "empty announce response");
     }
 
-    /// <summary>The blob's metainfo, or null when no origin has the blob.</summary>
-    public async Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+    /// <summary>
+    /// The blob's metainfo, or null when no origin has the blob. A blob the origins are fetching
+    /// from their backend is waited for (polled; see <see cref="LookupMetaInfoAsync"/>).
+    /// </summary>
+    public Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+        => MetaInfoLookup.PollAsync(ct => LookupMetaInfoAsync(digest, ns, ct), TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// <c>GET /v1/metainfo/{digest}</c> once: the metainfo, not found, or pending (202: an owning
+    /// origin is fetching the blob from its backend; ask again after the answer's <c>RetryAfter</c>).
+    /// </summary>
+    public async Task<MetaInfoLookup> LookupMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
     {
         var query = ns is null ? "" : "?namespace=" + Uri.EscapeDataString(ns);
         using var response = await _http.GetAsync(new Uri(BaseAddress, $"v1/metainfo/{digest}{query}"), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-        if (!response.IsSuccessStatusCode)
-        {
-            throw await ServiceException.FromResponseAsync(Service, response, cancellationToken);
-        }
-        var info = MetaInfo.FromJson(await response.Content.ReadAsByteArrayAsync(cancellationToken));
-        return info.Digest == digest ? info : throw new ServiceException(Service, response.StatusCode, $"metainfo is for {info.Digest}, asked for {digest}");
+        return await MetaInfoLookup.ReadAsync(Service, response, digest, cancellationToken);
     }
 }

@@ -15,9 +15,14 @@ internal sealed class BlobHandlers
     private readonly BlobLeases _leases;
     private readonly OriginMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly TimeSpan _acceptedAfter;
+    private readonly TimeProvider _time;
 
-    public BlobHandlers(BlobStore store, CommitFollowUp followUp, BlobLeases leases, OriginMetrics metrics, ILogger<BlobHandlers> logger, BackendFetcher fetcher)
+    public BlobHandlers(BlobStore store, CommitFollowUp followUp, BlobLeases leases, OriginMetrics metrics, ILogger<BlobHandlers> logger, BackendFetcher fetcher,
+        OriginOptions options, TimeProvider time)
     {
+        _acceptedAfter = options.Fetch.AcceptedAfter;
+        _time = time;
         _store = store;
         _followUp = followUp;
         _leases = leases;
@@ -64,7 +69,11 @@ internal sealed class BlobHandlers
         return Answer(digest, result) ?? Open(digest, touch) ?? NotFound(digest); // deleted between the fill and now
     }
 
-    /// <summary><c>GET /v1/blobs/{digest}/metainfo</c>.</summary>
+    /// <summary>
+    /// <c>GET /v1/blobs/{digest}/metainfo</c>. A miss starts (or joins) its fill; a fill still running
+    /// after <see cref="OriginFetchOptions.AcceptedAfter"/> is answered 202 Accepted with
+    /// <c>Retry-After</c>, and the fill goes on without the request (the caller asks again).
+    /// </summary>
     public async Task<IResult> GetMetaInfoAsync(HttpContext context, string value)
     {
         if (!Problems.TryParseDigest(value, out var digest, out var problem) || !Problems.TryGetNamespace(context.Request, out var ns, out problem))
@@ -72,9 +81,35 @@ internal sealed class BlobHandlers
             return problem;
         }
         var cancellationToken = context.RequestAborted;
-        if (!_store.Contains(digest) && await EnsureCachedAsync(digest, ns, cancellationToken) is { } missing)
+        if (!_store.Contains(digest))
         {
-            return missing;
+            if (!_fetcher.CanFill)
+            {
+                return NotFound(digest);
+            }
+            var download = _fetcher.Join(digest, ns, out var remembered);
+            FetchResult result;
+            if (download is null)
+            {
+                result = remembered!;
+            }
+            else
+            {
+                try
+                {
+                    result = await download.Completion.WaitAsync(_acceptedAfter, _time, cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    _metrics.MetaInfoPending.Add(1);
+                    context.Response.Headers.RetryAfter = "1";
+                    return Results.StatusCode(StatusCodes.Status202Accepted);
+                }
+            }
+            if (Answer(digest, result) is { } missing)
+            {
+                return missing;
+            }
         }
         var info = await _store.GetMetaInfoAsync(digest, cancellationToken);
         return info is null ? NotFound(digest) : Results.Bytes(info.ToJson(), "application/json");

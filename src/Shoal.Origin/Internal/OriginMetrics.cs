@@ -19,7 +19,10 @@ internal sealed class OriginMetrics
         WriteBacks = Meter.CreateCounter<long>("shoal.origin.writebacks", "{blob}", "Write-back attempts of uploaded blobs to their backend, by outcome (ok, failed).");
         Evictions = Meter.CreateCounter<long>("shoal.origin.evictions", "{blob}", "Blobs evicted from the cache, by reason (capacity, idle).");
         EvictedBytes = Meter.CreateCounter<long>("shoal.origin.evicted_bytes", "By", "Bytes of evicted blobs.");
+        MetaInfoPending = Meter.CreateCounter<long>("shoal.origin.metainfo.pending", "{request}", "Metainfo requests answered 202 Accepted: the blob was still being fetched (the caller asks again).");
     }
+
+    public Counter<long> MetaInfoPending { get; }
 
     public Counter<long> WriteBacks { get; }
 

@@ -12,7 +12,11 @@ namespace Shoal.Tracker.Internal;
 /// <c>GET /v1/metainfo/{digest}?namespace=</c>: the blob's metainfo from its owning origins. Metainfo
 /// never changes for a digest, so answers are cached (bounded, least recently used first out);
 /// concurrent misses for the same blob share one origin request, so a whole cluster starting the
-/// same pull costs the origins one call. 404 when no origin has the blob, 503 when none answers.
+/// same pull costs the origins one call. 404 when no origin has the blob, 503 when none answers,
+/// 202 Accepted (with the origin's <c>Retry-After</c>) while the owning origin fetches the blob from
+/// its backend: the agent asks again, and no request is held open for the minutes a large cold
+/// blob can take (until then a cold blob's metainfo timed out here, and every agent fell back to
+/// fetching it whole from the origins).
 /// </summary>
 internal sealed class MetaInfoHandler
 {
@@ -22,7 +26,7 @@ internal sealed class MetaInfoHandler
     private readonly CancellationToken _stopping;
     private readonly ILogger<MetaInfoHandler> _logger;
     private readonly LruCache<Digest, byte[]> _cache;
-    private readonly ConcurrentDictionary<(Digest Digest, string? Namespace), Task<byte[]?>> _inFlight = new();
+    private readonly ConcurrentDictionary<(Digest Digest, string? Namespace), Task<Fetched>> _inFlight = new();
     private readonly TrackerMetrics _metrics;
     private int _sharedWaits;
 
@@ -51,6 +55,7 @@ internal sealed class MetaInfoHandler
             IStatusCodeHttpResult { StatusCode: StatusCodes.Status404NotFound } => "not_found",
             IStatusCodeHttpResult { StatusCode: StatusCodes.Status400BadRequest } => "invalid",
             IStatusCodeHttpResult { StatusCode: >= 400 } => "failed",
+            IStatusCodeHttpResult { StatusCode: StatusCodes.Status202Accepted } => "pending",
             _ => cached ? "cached" : "fetched",
         });
         return result;
@@ -70,23 +75,29 @@ internal sealed class MetaInfoHandler
         {
             return (Results.Bytes(json, "application/json"), true);
         }
+        Fetched fetched;
         try
         {
-            json = await FetchSharedAsync(parsed, ns).WaitAsync(context.RequestAborted);
+            fetched = await FetchSharedAsync(parsed, ns).WaitAsync(context.RequestAborted);
         }
         catch (Exception ex) when (ex is TimeoutException or ServiceException or FormatException
                                    || (ex is OperationCanceledException && _stopping.IsCancellationRequested))
         {
             return (Failure(parsed, ex), false);
         }
-        if (json is null)
+        if (fetched.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return (Results.StatusCode(StatusCodes.Status202Accepted), false);
+        }
+        if (fetched.Json is null)
         {
             return (Problems.Create(StatusCodes.Status404NotFound, "blob unknown", $"no origin has {parsed}"), false);
         }
-        return (Results.Bytes(json, "application/json"), false);
+        return (Results.Bytes(fetched.Json, "application/json"), false);
     }
 
-    private Task<byte[]?> FetchSharedAsync(Digest digest, string? ns)
+    private Task<Fetched> FetchSharedAsync(Digest digest, string? ns)
     {
         var key = (digest, ns);
         while (true)
@@ -96,7 +107,7 @@ internal sealed class MetaInfoHandler
                 Interlocked.Increment(ref _sharedWaits);
                 return running;
             }
-            var completion = new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var completion = new TaskCompletionSource<Fetched>(TaskCreationOptions.RunContinuationsAsynchronously);
             if (_inFlight.TryAdd(key, completion.Task))
             {
                 _ = FetchAsync(key, completion);
@@ -109,20 +120,20 @@ internal sealed class MetaInfoHandler
     /// Fetches on behalf of every waiter: it is bounded by <see cref="TrackerOptions.OriginTimeout"/>
     /// and shutdown, not by the first caller's request, whose client may go away.
     /// </summary>
-    private async Task FetchAsync((Digest Digest, string? Namespace) key, TaskCompletionSource<byte[]?> completion)
+    private async Task FetchAsync((Digest Digest, string? Namespace) key, TaskCompletionSource<Fetched> completion)
     {
         using var timeout = new CancellationTokenSource(_options.OriginTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping);
         try
         {
-            var info = await _origins.GetMetaInfoAsync(key.Digest, key.Namespace, linked.Token);
-            var json = info?.ToJson();
+            var answer = await _origins.LookupMetaInfoAsync(key.Digest, key.Namespace, linked.Token);
+            var json = answer.Info?.ToJson();
             if (json is not null)
             {
                 _cache.Set(key.Digest, json);
-                Log.MetaInfoFetched(_logger, key.Digest, info!.PieceCount);
+                Log.MetaInfoFetched(_logger, key.Digest, answer.Info!.PieceCount);
             }
-            completion.SetResult(json);
+            completion.SetResult(new Fetched(json, answer.RetryAfter));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_stopping.IsCancellationRequested)
         {
@@ -155,4 +166,7 @@ internal sealed class MetaInfoHandler
         Log.OriginAnswerRefused(_logger, digest, ex.Message);
         return Problems.Create(StatusCodes.Status502BadGateway, "bad origin answer", ex.Message);
     }
+
+    /// <summary>What the origins said: the metainfo's JSON, nothing (not found), or pending (ask again after <paramref name="RetryAfter"/>).</summary>
+    private readonly record struct Fetched(byte[]? Json, TimeSpan? RetryAfter);
 }

@@ -17,7 +17,7 @@ internal sealed class TrackerMetrics
         Meter = meterFactory.Create(MeterName);
         _announces = Meter.CreateCounter<long>("shoal.tracker.announces", "{announce}", "Announces, by outcome: ok, degraded (the peer store failed; only origins handed out), invalid.");
         _peersHandedOut = Meter.CreateCounter<long>("shoal.tracker.peers_handed_out", "{peer}", "Peers handed out in announce answers (origins included).");
-        _metaInfoRequests = Meter.CreateCounter<long>("shoal.tracker.metainfo.requests", "{request}", "Metainfo requests, by outcome: cached, fetched (from the origins), not_found, failed, invalid.");
+        _metaInfoRequests = Meter.CreateCounter<long>("shoal.tracker.metainfo.requests", "{request}", "Metainfo requests, by outcome: cached, fetched (from the origins), pending (an origin is fetching the blob from its backend: 202), not_found, failed, invalid.");
     }
 
     /// <summary>The meter itself (gauges are added by the components that own the values).</summary>
