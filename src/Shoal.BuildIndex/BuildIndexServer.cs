@@ -62,7 +62,7 @@ public static class BuildIndexServer
                 var limit = int.TryParse(request.Query["limit"], out var n) && n > 0 ? Math.Min(n, 10_000) : 1000;
                 var tasks = await queue.ListAsync(limit, cancellationToken);
                 return Results.Json(new ReplicationListing(queue.Depth, [.. tasks.Select(t => new ReplicationListing.Entry(
-                    t.Repository, t.Tag, t.Digest.ToString(), t.Remote, t.Attempts, t.NextAttempt, t.LastError))]), RecordJsonContext.Default.ReplicationListing);
+                    t.Repository, t.Tag, t.Digest.ToString(), t.Remote, t.Delete, t.Attempts, t.NextAttempt, t.LastError))]), RecordJsonContext.Default.ReplicationListing);
             });
         }
         app.MapMethods(RepositoryEndpoints.Prefix + "/{**path}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete], endpoints.HandleAsync);

@@ -20,6 +20,13 @@ public sealed class ReplicationRuleOptions : IValidatableObject
     [Required]
     public RemoteClusterOptions Remote { get; set; } = new();
 
+    /// <summary>
+    /// When true, deleting a tag here deletes it in the remote build-index too (queued and retried
+    /// like a copy). Default false: the remote's tags are only ever written, never removed (like
+    /// Harbor's "delete remote resources when locally deleted", off unless asked for).
+    /// </summary>
+    public bool Deletes { get; set; }
+
     /// <summary>True when <paramref name="repository"/> is one of this rule's.</summary>
     public bool Matches(string repository) => Regex.IsMatch(repository, $"^(?:{Repositories})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 

@@ -15,7 +15,8 @@ namespace Shoal.FunctionalTests;
 /// <summary>
 /// Tag replication between two clusters (origin, build-index and proxy each), pushed and pulled with
 /// skopeo: what cluster A's build-index replicates arrives whole in cluster B, what no rule names
-/// stays home, a moved tag follows, and a remote that is down gets the tag once it is back.
+/// stays home, a moved tag follows, a remote that is down gets the tag once it is back, and a tag
+/// deleted here is deleted there only under a rule that says so.
 /// </summary>
 [Trait("Category", "E2E")]
 public sealed class ReplicationTests : IDisposable
@@ -89,6 +90,37 @@ public sealed class ReplicationTests : IDisposable
         AssertSameBlobs(imageDir, image.BlobDigests, pulled);
     }
 
+    [E2EFact(ToolCheck.Skopeo)]
+    public async Task DeleteInA_RuleWithDeletes_DeletedInB_OtherRuleKeepsIt()
+    {
+        await using var b = await Cluster.StartAsync(_temp.Combine("b"));
+        await using var a = await Cluster.StartAsync(_temp.Combine("a"), replicateTo: b, deletesFor: "team/.*", keepFor: "keep/.*");
+        var imageDir = _temp.CreateSubdirectory("image");
+        var image = new OciImageBuilder(imageDir).AddImage("v1", new OciImageSpec { LayerSizes = [64 * 1024] });
+        var digest = Digest.Parse(image.Manifest.Digest);
+        foreach (var reference in new[] { "team/app:v1", "team/app:v2", "keep/app:v1" })
+        {
+            await Skopeo.PushAsync(imageDir, "v1", a.Proxy.BaseAddress().Authority, reference);
+        }
+        await UntilTagAsync(b, "team/app", "v1", digest);
+        await UntilTagAsync(b, "team/app", "v2", digest);
+        await UntilTagAsync(b, "keep/app", "v1", digest);
+
+        // Deleted through A's registry API (as `skopeo delete` or Harbor's UI would).
+        using var http = new HttpClient { BaseAddress = a.Proxy.BaseAddress() };
+        foreach (var path in new[] { "v2/team/app/manifests/v1", "v2/keep/app/manifests/v1" })
+        {
+            using var response = await http.DeleteAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await Poll.UntilAsync(() => b.Index.GetTagAsync("team/app", "v1", CancellationToken.None).GetAwaiter().GetResult() is null, timeoutSeconds: 30);
+        await Poll.UntilAsync(() => QueueDepthAsync(a).GetAwaiter().GetResult() == 0, timeoutSeconds: 30);
+        Assert.Equal(digest, await b.Index.GetTagAsync("team/app", "v2", CancellationToken.None)); // only the deleted tag
+        Assert.Equal(digest, await b.Index.GetTagAsync("keep/app", "v1", CancellationToken.None)); // its rule does not delete
+        Assert.NotNull(await b.Index.GetManifestAsync("team/app", digest, CancellationToken.None)); // the content stays
+    }
+
     [Fact]
     public void Options_ReplicationWithoutLocalOrigins_NamesTheKey()
     {
@@ -157,7 +189,10 @@ public sealed class ReplicationTests : IDisposable
 
         public BuildIndexClient Index { get; }
 
-        public static async Task<Cluster> StartAsync(string dir, Cluster? replicateTo = null, (string Index, string Origin)? remote = null, int indexPort = 0, int originPort = 0)
+        /// <param name="deletesFor">With <paramref name="replicateTo"/>: the repositories replicated with deletes (default <c>team/.*</c> without).</param>
+        /// <param name="keepFor">With <paramref name="deletesFor"/>: more repositories, replicated without deletes.</param>
+        public static async Task<Cluster> StartAsync(string dir, Cluster? replicateTo = null, (string Index, string Origin)? remote = null, int indexPort = 0, int originPort = 0,
+            string? deletesFor = null, string? keepFor = null)
         {
             var origin = OriginServer.Build(new OriginOptions { DataDir = Path.Combine(dir, "origin"), Listen = { Port = originPort } }, Quiet);
             await origin.StartAsync();
@@ -168,7 +203,12 @@ public sealed class ReplicationTests : IDisposable
                 indexOptions.Origins = [origin.BaseAddress().AbsoluteUri];
                 indexOptions.Replicas = 1;
                 indexOptions.ReplicationRetryMax = TimeSpan.FromSeconds(1);
-                indexOptions.Replication = [new ReplicationRuleOptions { Repositories = "team/.*", Remote = new RemoteClusterOptions { BuildIndex = t.Index, Origins = [t.Origin], Replicas = 1 } }];
+                RemoteClusterOptions Remote() => new() { BuildIndex = t.Index, Origins = [t.Origin], Replicas = 1 };
+                indexOptions.Replication = [new ReplicationRuleOptions { Repositories = deletesFor ?? "team/.*", Deletes = deletesFor is not null, Remote = Remote() }];
+                if (keepFor is not null)
+                {
+                    indexOptions.Replication.Add(new ReplicationRuleOptions { Repositories = keepFor, Remote = Remote() });
+                }
             }
             var buildIndex = BuildIndexServer.Build(indexOptions, Quiet);
             await buildIndex.StartAsync();

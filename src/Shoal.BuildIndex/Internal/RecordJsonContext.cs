@@ -13,6 +13,7 @@ internal sealed record ReplicationListing(
         [property: JsonPropertyName("tag")] string Tag,
         [property: JsonPropertyName("digest")] string Digest,
         [property: JsonPropertyName("remote")] string Remote,
+        [property: JsonPropertyName("delete")] bool Delete,
         [property: JsonPropertyName("attempts")] int Attempts,
         [property: JsonPropertyName("nextAttempt")] DateTimeOffset NextAttempt,
         [property: JsonPropertyName("lastError")] string? LastError);

@@ -4,13 +4,17 @@ using Shoal.Hosting;
 
 namespace Shoal.BuildIndex.Internal;
 
-/// <summary>A tag to copy to a remote cluster (the newest digest it was pointed at).</summary>
-internal sealed record ReplicationTask(long Id, string Repository, string Tag, Digest Digest, string Remote, int Attempts, DateTimeOffset NextAttempt, string? LastError);
+/// <summary>
+/// A tag to copy to a remote cluster (the newest digest it was pointed at), or, with
+/// <paramref name="Delete"/>, to delete there (<paramref name="Digest"/> is then the one it pointed at here).
+/// </summary>
+internal sealed record ReplicationTask(long Id, string Repository, string Tag, Digest Digest, string Remote, bool Delete, int Attempts, DateTimeOffset NextAttempt, string? LastError);
 
 /// <summary>
 /// The durable queue of tag replications (SQLite in the data directory, WAL, synchronous commits):
 /// one row per repository, tag and remote build-index. A tag written again before its copy ran
-/// replaces the digest and starts afresh, so a moving tag is copied once, at its newest digest.
+/// replaces the digest and starts afresh, so a moving tag is copied once, at its newest digest; a
+/// deletion queued for the tag replaces a copy not yet done (and a later write the deletion).
 /// </summary>
 internal sealed class ReplicationQueue : IDisposable
 {
@@ -36,6 +40,7 @@ internal sealed class ReplicationQueue : IDisposable
                 UNIQUE (repository, tag, remote));
             CREATE INDEX IF NOT EXISTS tasks_next_attempt ON tasks (next_attempt);
             """);
+        AddDeleteColumn();
         RefreshDepth();
     }
 
@@ -45,8 +50,11 @@ internal sealed class ReplicationQueue : IDisposable
     /// <summary>Raised after tasks were added (the worker wakes up).</summary>
     public event Action? Enqueued;
 
-    /// <summary>Durably queues the tag for each remote (one transaction), replacing an older digest of the same tag.</summary>
-    public async Task EnqueueAsync(string repository, string tag, Digest digest, IReadOnlyCollection<string> remotes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Durably queues the tag for each remote (one transaction), replacing an older task of the same
+    /// tag: a copy of <paramref name="digest"/>, or with <paramref name="delete"/> its deletion.
+    /// </summary>
+    public async Task EnqueueAsync(string repository, string tag, Digest digest, IReadOnlyCollection<string> remotes, CancellationToken cancellationToken, bool delete = false)
     {
         if (remotes.Count == 0)
         {
@@ -61,11 +69,12 @@ internal sealed class ReplicationQueue : IDisposable
                 using var command = _connection.CreateCommand();
                 command.Transaction = transaction;
                 command.CommandText = """
-                    INSERT INTO tasks (repository, tag, digest, remote, created, attempts, next_attempt)
-                    VALUES ($repository, $tag, $digest, $remote, $now, 0, $now)
+                    INSERT INTO tasks (repository, tag, digest, remote, created, attempts, next_attempt, delete_tag)
+                    VALUES ($repository, $tag, $digest, $remote, $now, 0, $now, $delete)
                     ON CONFLICT (repository, tag, remote) DO UPDATE
-                    SET digest = excluded.digest, attempts = 0, next_attempt = excluded.next_attempt, last_error = NULL
+                    SET digest = excluded.digest, delete_tag = excluded.delete_tag, attempts = 0, next_attempt = excluded.next_attempt, last_error = NULL
                     """;
+                command.Parameters.AddWithValue("$delete", delete ? 1 : 0);
                 command.Parameters.AddWithValue("$repository", repository);
                 command.Parameters.AddWithValue("$tag", tag);
                 command.Parameters.AddWithValue("$digest", digest.ToString());
@@ -96,13 +105,14 @@ internal sealed class ReplicationQueue : IDisposable
         return command.ExecuteScalar() is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
     }, cancellationToken);
 
-    /// <summary>Removes a finished task, unless the tag moved meanwhile (then its newer digest is still to copy).</summary>
+    /// <summary>Removes a finished task, unless the tag moved or was deleted meanwhile (then that is still to do).</summary>
     public Task CompleteAsync(ReplicationTask task, CancellationToken cancellationToken) => WithGateAsync(() =>
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "DELETE FROM tasks WHERE id = $id AND digest = $digest";
+        command.CommandText = "DELETE FROM tasks WHERE id = $id AND digest = $digest AND delete_tag = $delete";
         command.Parameters.AddWithValue("$id", task.Id);
         command.Parameters.AddWithValue("$digest", task.Digest.ToString());
+        command.Parameters.AddWithValue("$delete", task.Delete ? 1 : 0);
         command.ExecuteNonQuery();
         RefreshDepth();
         return 0;
@@ -112,9 +122,10 @@ internal sealed class ReplicationQueue : IDisposable
     public Task FailAsync(ReplicationTask task, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken) => WithGateAsync(() =>
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "UPDATE tasks SET attempts = attempts + 1, next_attempt = $next, last_error = $error WHERE id = $id AND digest = $digest";
+        command.CommandText = "UPDATE tasks SET attempts = attempts + 1, next_attempt = $next, last_error = $error WHERE id = $id AND digest = $digest AND delete_tag = $delete";
         command.Parameters.AddWithValue("$id", task.Id);
         command.Parameters.AddWithValue("$digest", task.Digest.ToString());
+        command.Parameters.AddWithValue("$delete", task.Delete ? 1 : 0);
         command.Parameters.AddWithValue("$next", nextAttempt.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$error", error.Length > 2000 ? error[..2000] : error);
         command.ExecuteNonQuery();
@@ -130,7 +141,7 @@ internal sealed class ReplicationQueue : IDisposable
     private Task<IReadOnlyList<ReplicationTask>> QueryAsync(string where, int limit, CancellationToken cancellationToken) => WithGateAsync(() =>
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = $"SELECT id, repository, tag, digest, remote, attempts, next_attempt, last_error FROM tasks {where} LIMIT $limit";
+        command.CommandText = $"SELECT id, repository, tag, digest, remote, delete_tag, attempts, next_attempt, last_error FROM tasks {where} LIMIT $limit";
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
@@ -138,7 +149,7 @@ internal sealed class ReplicationQueue : IDisposable
         while (reader.Read())
         {
             tasks.Add(new ReplicationTask(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), Digest.Parse(reader.GetString(3)), reader.GetString(4),
-                reader.GetInt32(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)), reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.GetInt64(5) != 0, reader.GetInt32(6), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)), reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
         return (IReadOnlyList<ReplicationTask>)tasks;
     }, cancellationToken);
@@ -156,6 +167,19 @@ internal sealed class ReplicationQueue : IDisposable
         }
     }
 
+    /// <summary>The <c>delete_tag</c> column (queues created before deletions were replicated lack it).</summary>
+    private void AddDeleteColumn()
+    {
+        using var probe = _connection.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('tasks') WHERE name = 'delete_tag'";
+        if (probe.ExecuteScalar() is long and > 0)
+        {
+            return;
+        }
+        using var alter = _connection.CreateCommand();
+        alter.CommandText = "ALTER TABLE tasks ADD COLUMN delete_tag INTEGER NOT NULL DEFAULT 0";
+        alter.ExecuteNonQuery();
+    }
 
     private void RefreshDepth()
     {

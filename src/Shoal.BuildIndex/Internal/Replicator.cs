@@ -16,7 +16,8 @@ namespace Shoal.BuildIndex.Internal;
 /// the remote origins unless they hold it already (read from this cluster's origins into a
 /// temporary file, its digest checked, then uploaded: the remote owner verifies it again), its link
 /// and the manifest record go to the remote build-index, and last the tag, marked not to replicate
-/// further. A failed task waits 1 s, 2 s, 4 s … up to <see cref="BuildIndexOptions.ReplicationRetryMax"/>.
+/// further. A deletion (rules with <see cref="ReplicationRuleOptions.Deletes"/>) deletes the remote
+/// tag, marked the same way. A failed task waits 1 s, 2 s, 4 s … up to <see cref="BuildIndexOptions.ReplicationRetryMax"/>.
 /// </summary>
 internal sealed partial class Replicator : BackgroundService
 {
@@ -53,9 +54,9 @@ internal sealed partial class Replicator : BackgroundService
         queue.Enqueued += () => _wake.Release();
     }
 
-    /// <summary>The remote build-indexes (by base URL) that get the tags of <paramref name="repository"/>.</summary>
-    public IReadOnlyCollection<string> RemotesFor(string repository) =>
-        _options.Replication.Where(r => r.Matches(repository)).Select(r => ServiceEndpoint.Parse(r.Remote.BuildIndex).AbsoluteUri).Distinct().ToArray();
+    /// <summary>The remote build-indexes (by base URL) that get the tags of <paramref name="repository"/> (with <paramref name="deletes"/>, those that also get their deletions).</summary>
+    public IReadOnlyCollection<string> RemotesFor(string repository, bool deletes = false) =>
+        _options.Replication.Where(r => r.Matches(repository) && (!deletes || r.Deletes)).Select(r => ServiceEndpoint.Parse(r.Remote.BuildIndex).AbsoluteUri).Distinct().ToArray();
 
     public override void Dispose()
     {
@@ -105,14 +106,14 @@ internal sealed partial class Replicator : BackgroundService
             await ReplicateAsync(task, stoppingToken);
             await _queue.CompleteAsync(task, stoppingToken);
             _metrics.Replicated("ok");
-            Log.Replicated(_logger, task.Repository, task.Tag, task.Digest, task.Remote);
+            Log.Replicated(_logger, task.Repository, task.Tag, task.Digest, task.Remote, task.Delete ? "deleted" : "copied");
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
             var backoff = TimeSpan.FromSeconds(Math.Min(_options.ReplicationRetryMax.TotalSeconds, Math.Pow(2, Math.Min(task.Attempts, 30))));
             await _queue.FailAsync(task, _time.GetUtcNow() + backoff, ex.Message, stoppingToken);
             _metrics.Replicated("failed");
-            Log.Failed(_logger, task.Repository, task.Tag, task.Digest, task.Remote, task.Attempts + 1, backoff.TotalSeconds, ex.Message);
+            Log.Failed(_logger, task.Delete ? "delete" : "copy", task.Repository, task.Tag, task.Digest, task.Remote, task.Attempts + 1, backoff.TotalSeconds, ex.Message);
         }
     }
 
@@ -121,6 +122,12 @@ internal sealed partial class Replicator : BackgroundService
         if (!_remotes.TryGetValue(task.Remote, out var remote))
         {
             throw new InvalidOperationException($"no replication rule names {task.Remote} any more");
+        }
+        if (task.Delete)
+        {
+            // Gone there already is as good as deleted now.
+            await remote.Index.DeleteTagAsync(task.Repository, task.Tag, replicate: false, cancellationToken);
+            return;
         }
         var record = await _store.GetManifestAsync(task.Repository, task.Digest, cancellationToken)
             ?? throw new InvalidOperationException($"{task.Repository} has no manifest {task.Digest} here");
@@ -224,10 +231,10 @@ internal sealed partial class Replicator : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(20, LogLevel.Information, "Replicated {Repository}:{Tag} ({Digest}) to {Remote}")]
-        public static partial void Replicated(ILogger logger, string repository, string tag, Digest digest, string remote);
+        [LoggerMessage(20, LogLevel.Information, "Replicated {Repository}:{Tag} ({Digest}) to {Remote}: {Action}")]
+        public static partial void Replicated(ILogger logger, string repository, string tag, Digest digest, string remote, string action);
 
-        [LoggerMessage(21, LogLevel.Warning, "Replication of {Repository}:{Tag} ({Digest}) to {Remote} failed (attempt {Attempt}); next try in {Seconds} s: {Reason}")]
-        public static partial void Failed(ILogger logger, string repository, string tag, Digest digest, string remote, int attempt, double seconds, string reason);
+        [LoggerMessage(21, LogLevel.Warning, "Replication ({Action}) of {Repository}:{Tag} ({Digest}) to {Remote} failed (attempt {Attempt}); next try in {Seconds} s: {Reason}")]
+        public static partial void Failed(ILogger logger, string action, string repository, string tag, Digest digest, string remote, int attempt, double seconds, string reason);
     }
 }

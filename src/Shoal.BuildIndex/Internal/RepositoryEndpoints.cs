@@ -158,9 +158,20 @@ internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex
             return Results.NoContent();
         }
         upstream.Forget(name, tag);
-        return await store.DeleteTagAsync(name, tag, cancellationToken)
-            ? Results.NoContent()
-            : Problem(StatusCodes.Status404NotFound, "tag unknown", $"repository '{name}' has no tag '{tag}'");
+        var deletes = replicationQueue is not null && replicator is not null && context.Request.Query["replicate"] != "false"
+            ? replicator.RemotesFor(name, deletes: true)
+            : [];
+        var deleted = deletes.Count > 0 ? await store.GetTagAsync(name, tag, cancellationToken) : null;
+        if (!await store.DeleteTagAsync(name, tag, cancellationToken))
+        {
+            return Problem(StatusCodes.Status404NotFound, "tag unknown", $"repository '{name}' has no tag '{tag}'");
+        }
+        if (deleted is { } was)
+        {
+            // Rules with deletes: the deletion is queued durably before it is acknowledged.
+            await replicationQueue!.EnqueueAsync(name, tag, was, deletes, cancellationToken, delete: true);
+        }
+        return Results.NoContent();
     }
 
     private async Task<IResult> ManifestAsync(HttpContext context, RepositoryPath route, CancellationToken cancellationToken)

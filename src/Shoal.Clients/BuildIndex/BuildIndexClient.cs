@@ -50,7 +50,14 @@ public sealed class BuildIndexClient
 
     /// <summary>Deletes a tag. Returns false when it did not exist.</summary>
     public Task<bool> DeleteTagAsync(string repository, string tag, CancellationToken cancellationToken)
-        => DeleteAsync(Repo(repository, "tags/" + Uri.EscapeDataString(tag)), cancellationToken);
+        => DeleteTagAsync(repository, tag, replicate: true, cancellationToken);
+
+    /// <summary>
+    /// Deletes a tag; with <paramref name="replicate"/> false the build-index does not pass the
+    /// deletion on to other clusters (a replicated deletion arriving). Returns false when it did not exist.
+    /// </summary>
+    public Task<bool> DeleteTagAsync(string repository, string tag, bool replicate, CancellationToken cancellationToken)
+        => DeleteAsync(Repo(repository, "tags/" + Uri.EscapeDataString(tag) + (replicate ? string.Empty : "?replicate=false")), cancellationToken);
 
     /// <summary>Lists a repository's tags in lexical order after <paramref name="last"/>; null when the repository is unknown.</summary>
     public Task<ListPage?> ListTagsAsync(string repository, int? n, string? last, CancellationToken cancellationToken)
