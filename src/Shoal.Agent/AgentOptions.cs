@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Shoal.Clients;
 using Shoal.Hosting;
+using Shoal.Hosting.Eviction;
 using Shoal.P2P;
 
 namespace Shoal.Agent;
@@ -81,6 +82,16 @@ public sealed class AgentOptions : IValidatableObject
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ColdBlobTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// When blobs leave the node's cache: those not read for <c>timeToIdle</c> (default 6 hours, as
+    /// Dragonfly's task expiry; 0 keeps them), and the least recently read once the cache's bytes pass
+    /// <c>highWatermark</c> × <c>capacity</c> (default capacity 0: no limit; set it from the disk you
+    /// give the agent), down to <c>lowWatermark</c> × <c>capacity</c>. An evicted blob is fetched again
+    /// on its next pull; a download in progress, and a blob being served or seeded, is never cut short.
+    /// </summary>
+    [Required]
+    public EvictionOptions Eviction { get; set; } = new() { TimeToIdle = TimeSpan.FromHours(6) };
 
     /// <summary>How the agent's HTTP clients trust the build-index, origins and tracker. Default: the system store.</summary>
     public TlsClientOptions? ClientTls { get; set; }

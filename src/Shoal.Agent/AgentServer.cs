@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Shoal.Agent.Internal;
 using Shoal.Clients;
 using Shoal.Clients.BuildIndex;
@@ -9,6 +10,7 @@ using Shoal.Clients.Origin;
 using Shoal.Clients.Tracker;
 using Shoal.Core.Store;
 using Shoal.Hosting;
+using Shoal.Hosting.Eviction;
 using Shoal.P2P.Engine;
 using Shoal.P2P.Storage;
 
@@ -78,6 +80,15 @@ public static class AgentServer
             services.AddSingleton<IBlobSource, OriginBlobSource>();
         }
         services.AddSingleton<AgentStats>();
+        services.AddSingleton(sp =>
+        {
+            // A blob being served or seeded when it goes keeps its open file (the bytes stay
+            // readable until it is closed); nothing the agent holds is the only copy.
+            var stats = sp.GetRequiredService<AgentStats>();
+            return new EvictionSweeper(sp.GetRequiredService<BlobStore>(), options.Eviction, static m => !m.Pinned, inUse: null,
+                stats.Evictions, stats.EvictedBytes, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<EvictionSweeper>());
+        });
+        services.AddHostedService(sp => sp.GetRequiredService<EvictionSweeper>());
         services.AddSingleton<BlobCache>();
         services.AddSingleton<RegistryHandler>();
         configure?.Invoke(builder);

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Shoal.Hosting;
+using Shoal.Hosting.Eviction;
 using Shoal.P2P;
 using Shoal.Storage;
 
@@ -61,7 +62,7 @@ public sealed class OriginOptions
 
     /// <summary>When cached blobs are dropped to keep the cache within its capacity.</summary>
     [Required]
-    public OriginEvictionOptions Eviction { get; set; } = new();
+    public EvictionOptions Eviction { get; set; } = new();
 
     /// <summary>The other origins this one shares blobs with. Default standalone.</summary>
     [Required]

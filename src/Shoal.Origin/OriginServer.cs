@@ -2,8 +2,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Shoal.Core.Store;
 using Shoal.Hosting;
+using Shoal.Hosting.Eviction;
 using Shoal.P2P.Engine;
 using Shoal.Origin.Internal;
 using Shoal.Storage;
@@ -46,7 +48,14 @@ public static class OriginServer
         });
         services.AddSingleton<WriteBackWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteBackWorker>());
-        services.AddSingleton<EvictionSweeper>();
+        services.AddSingleton(sp =>
+        {
+            // Never a pinned blob, nor one awaiting write-back (the cache holds the only copy), nor one in use.
+            var metrics = sp.GetRequiredService<OriginMetrics>();
+            return new EvictionSweeper(sp.GetRequiredService<BlobStore>(), options.Eviction, static m => !m.Pinned && m.Persisted,
+                sp.GetRequiredService<BlobLeases>().InUse, metrics.Evictions, metrics.EvictedBytes, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<EvictionSweeper>());
+        });
         services.AddHostedService(sp => sp.GetRequiredService<EvictionSweeper>());
         services.AddSingleton<BackendFetcher>();
         services.AddSingleton<CommitFollowUp>();

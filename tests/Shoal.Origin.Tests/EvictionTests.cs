@@ -1,3 +1,5 @@
+using Shoal.Core.Store;
+using Shoal.Hosting.Eviction;
 using Shoal.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

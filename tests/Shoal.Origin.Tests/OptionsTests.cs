@@ -1,3 +1,4 @@
+using Shoal.Hosting.Eviction;
 using Shoal.Hosting;
 using Shoal.Origin.Internal;
 using Shoal.Storage;
@@ -91,7 +92,7 @@ public sealed class OptionsTests
         {
             DataDir = "/unused",
             Backends = [new OriginBackendRouteOptions { Namespace = "(unclosed", Backend = new BackendOptions { Type = BackendOptions.FileSystem, Root = "/a" } }],
-            Eviction = new OriginEvictionOptions { HighWatermark = 0.5, LowWatermark = 0.7 },
+            Eviction = new EvictionOptions { HighWatermark = 0.5, LowWatermark = 0.7 },
             WriteBack = new OriginWriteBackOptions { RetryMinDelay = TimeSpan.FromMinutes(10), RetryMaxDelay = TimeSpan.FromMinutes(1) },
             Cluster = new OriginClusterOptions { Origins = ["http://a:15002"], Dns = new OriginDnsOptions { Name = "origins", Scheme = "ftp" } },
         };

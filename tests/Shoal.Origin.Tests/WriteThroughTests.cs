@@ -1,3 +1,4 @@
+using Shoal.Hosting.Eviction;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

@@ -33,7 +33,15 @@ internal sealed class AgentStats
         _blobsDownloaded = meter.CreateCounter<long>("shoal.agent.blobs.downloaded", "{blob}", "Blobs downloaded, verified and stored.");
         _bytesDownloaded = meter.CreateCounter<long>("shoal.agent.bytes.downloaded", "By", "Bytes of blobs downloaded, verified and stored.");
         _downloadsFailed = meter.CreateCounter<long>("shoal.agent.downloads.failed", "{download}", "Downloads that failed (upstream unavailable or corrupt content).");
+        Evictions = meter.CreateCounter<long>("shoal.agent.evictions", "{blob}", "Blobs evicted from the node's cache, by reason (capacity, idle).");
+        EvictedBytes = meter.CreateCounter<long>("shoal.agent.evicted_bytes", "By", "Bytes of evicted blobs.");
     }
+
+    /// <summary>Blobs evicted (counted by the eviction sweeper).</summary>
+    public Counter<long> Evictions { get; }
+
+    /// <summary>Bytes of evicted blobs.</summary>
+    public Counter<long> EvictedBytes { get; }
 
     /// <summary>Requests served from the store without a download.</summary>
     public long CacheHits => Interlocked.Read(ref _cacheHitCount);

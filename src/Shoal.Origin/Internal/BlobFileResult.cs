@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Shoal.Core;
+using Shoal.Core.Store;
 using Shoal.Hosting.Registry;
 
 namespace Shoal.Origin.Internal;

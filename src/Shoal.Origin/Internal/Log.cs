@@ -56,13 +56,4 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Debug, "Fetching {Digest} from peer {Origin} failed: {Reason}")]
     public static partial void PeerFetchFailed(ILogger logger, Digest digest, string origin, string reason);
-
-    [LoggerMessage(18, LogLevel.Information, "Evicted {Digest} ({Size} bytes, {Reason})")]
-    public static partial void Evicted(ILogger logger, Digest digest, long size, string reason);
-
-    [LoggerMessage(19, LogLevel.Warning, "Eviction could not get the cache below its low watermark: {Bytes} bytes, target {Target} (the rest is pinned, awaiting write-back or in use)")]
-    public static partial void EvictionShort(ILogger logger, long bytes, long target);
-
-    [LoggerMessage(20, LogLevel.Warning, "The eviction sweep failed")]
-    public static partial void SweepFailed(ILogger logger, Exception exception);
 }

@@ -1,35 +1,51 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Shoal.Core;
 using Shoal.Core.Store;
 
-namespace Shoal.Origin.Internal;
+namespace Shoal.Hosting.Eviction;
 
 /// <summary>
-/// Evicts cached blobs every <see cref="OriginEvictionOptions.Interval"/>: those idle longer than
-/// <see cref="OriginEvictionOptions.TimeToIdle"/>, and, when the store's accounted bytes exceed the
-/// high watermark of <see cref="OriginEvictionOptions.Capacity"/>, the least recently accessed down
-/// to the low watermark. Never a pinned blob, one awaiting write-back (not persisted), or one in use.
+/// Evicts a component's cached blobs every <see cref="EvictionOptions.Interval"/>: those idle longer
+/// than <see cref="EvictionOptions.TimeToIdle"/>, and, when the store's accounted bytes exceed the
+/// high watermark of <see cref="EvictionOptions.Capacity"/>, the least recently accessed down to the
+/// low watermark. Never a pinned blob, one the component says it still needs, or one in use. The
+/// origin and the agent each run one over their own store, with their own meter's counters.
 /// </summary>
-internal sealed class EvictionSweeper : BackgroundService
+public sealed partial class EvictionSweeper : BackgroundService
 {
     private readonly BlobStore _store;
-    private readonly BlobLeases _leases;
-    private readonly OriginMetrics _metrics;
-    private readonly OriginEvictionOptions _options;
+    private readonly EvictionOptions _options;
+    private readonly Func<BlobMetadata, bool> _evictable;
+    private readonly Func<Digest, bool> _inUse;
+    private readonly Counter<long> _evictions;
+    private readonly Counter<long> _evictedBytes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PeriodicTimer _timer;
-    private readonly object _sweepLock = new();
+    private readonly Lock _sweepLock = new();
 
-    public EvictionSweeper(BlobStore store, BlobLeases leases, OriginMetrics metrics, OriginOptions options, TimeProvider time, ILogger<EvictionSweeper> logger)
+    /// <param name="store">The cache.</param>
+    /// <param name="options">Capacity, watermarks, time to idle, interval.</param>
+    /// <param name="evictable">Whether a blob may go at all, by its flags (e.g. not pinned, written back).</param>
+    /// <param name="inUse">Whether a blob is in use right now (served, copied); null when nothing is leased.</param>
+    /// <param name="evictions">Counts evicted blobs, tagged with the <c>reason</c> (capacity, idle).</param>
+    /// <param name="evictedBytes">Counts their bytes.</param>
+    /// <param name="time">The clock of idleness and of the sweeps.</param>
+    /// <param name="logger">Where evictions are logged.</param>
+    public EvictionSweeper(BlobStore store, EvictionOptions options, Func<BlobMetadata, bool> evictable, Func<Digest, bool>? inUse,
+        Counter<long> evictions, Counter<long> evictedBytes, TimeProvider time, ILogger logger)
     {
         _store = store;
-        _leases = leases;
-        _metrics = metrics;
-        _options = options.Eviction;
+        _options = options;
+        _evictable = evictable;
+        _inUse = inUse ?? (static _ => false);
+        _evictions = evictions;
+        _evictedBytes = evictedBytes;
         _time = time;
         _logger = logger;
-        _timer = new PeriodicTimer(_options.Interval, time);
+        _timer = new PeriodicTimer(options.Interval, time);
     }
 
     /// <summary>True when eviction is configured at all.</summary>
@@ -45,7 +61,7 @@ internal sealed class EvictionSweeper : BackgroundService
         lock (_sweepLock)
         {
             var now = _time.GetUtcNow();
-            var candidates = _store.Enumerate().Where(b => !b.Metadata.Pinned && b.Metadata.Persisted).OrderBy(b => b.Metadata.LastAccessAt).ToList();
+            var candidates = _store.Enumerate().Where(b => _evictable(b.Metadata)).OrderBy(b => b.Metadata.LastAccessAt).ToList();
             var evicted = 0;
             if (_options.TimeToIdle > TimeSpan.Zero)
             {
@@ -84,7 +100,7 @@ internal sealed class EvictionSweeper : BackgroundService
     private bool TryEvict(BlobInfo blob, string reason)
     {
         // Look again: the flags may have changed, or a reader may have started, since the listing.
-        if (_leases.InUse(blob.Digest) || _store.Stat(blob.Digest) is not { Metadata: { Pinned: false, Persisted: true } } current
+        if (_inUse(blob.Digest) || _store.Stat(blob.Digest) is not { } current || !_evictable(current.Metadata)
             || current.Metadata.LastAccessAt != blob.Metadata.LastAccessAt)
         {
             return false;
@@ -93,8 +109,8 @@ internal sealed class EvictionSweeper : BackgroundService
         {
             return false;
         }
-        _metrics.Evictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
-        _metrics.EvictedBytes.Add(blob.Size);
+        _evictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        _evictedBytes.Add(blob.Size);
         Log.Evicted(_logger, blob.Digest, blob.Size, reason);
         return true;
     }
@@ -128,5 +144,17 @@ internal sealed class EvictionSweeper : BackgroundService
     {
         _timer.Dispose();
         base.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Evicted {Digest} ({Size} bytes, {Reason})")]
+        public static partial void Evicted(ILogger logger, Digest digest, long size, string reason);
+
+        [LoggerMessage(2, LogLevel.Warning, "Eviction could not get the cache below its low watermark: {Bytes} bytes, target {Target} (the rest is pinned, still needed or in use)")]
+        public static partial void EvictionShort(ILogger logger, long bytes, long target);
+
+        [LoggerMessage(3, LogLevel.Warning, "The eviction sweep failed")]
+        public static partial void SweepFailed(ILogger logger, Exception exception);
     }
 }

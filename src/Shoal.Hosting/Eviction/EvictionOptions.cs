@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Shoal.Origin;
+namespace Shoal.Hosting.Eviction;
 
 /// <summary>
-/// Cache eviction, measured by the store's own accounting of blob bytes (not filesystem usage).
-/// Blobs that are pinned, awaiting write-back, or being read or written are never evicted.
+/// Cache eviction (<c>origin:eviction</c>, <c>agent:eviction</c>), measured by the store's own
+/// accounting of blob bytes (not filesystem usage). Pinned blobs, and blobs the component still
+/// needs (an origin's awaiting write-back or in use), are never evicted.
 /// </summary>
-public sealed class OriginEvictionOptions : IValidatableObject
+public sealed class EvictionOptions : IValidatableObject
 {
     /// <summary>The cache's capacity in bytes. Default 0: unlimited (no size-based eviction).</summary>
     [Range(0, long.MaxValue)]

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
-using Shoal.Core;
 
-namespace Shoal.Origin.Internal;
+namespace Shoal.Core.Store;
 
 /// <summary>
 /// In-use reference counts of cached blobs (being served, written back or copied), so eviction
 /// leaves them alone.
 /// </summary>
-internal sealed class BlobLeases
+public sealed class BlobLeases
 {
     private readonly ConcurrentDictionary<Digest, int> _counts = new();
 

@@ -1,0 +1,70 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Shoal.Core;
+using Shoal.Hosting.Eviction;
+
+namespace Shoal.Agent.Tests;
+
+/// <summary>The node's cache stays within its capacity and drops what nobody read for a while; evicted blobs come back on the next pull.</summary>
+public sealed class AgentEvictionTests
+{
+    [Fact]
+    public async Task Sweep_OverCapacity_EvictsDownToTheLowWatermark_EvictedBlobPulledAgain()
+    {
+        await using var cluster = await TestCluster.StartAsync(o => o.Eviction = new EvictionOptions { Capacity = 700_000 });
+        var agent = cluster.Agent;
+        var digests = new List<Digest>();
+        for (var i = 0; i < 3; i++)
+        {
+            var content = TestData.Random(400_000);
+            digests.Add(await cluster.PushBlobAsync(TestData.Repository, content));
+            Assert.Equal(content, await agent.Client.GetByteArrayAsync($"/v2/{TestData.Repository}/blobs/{digests[i]}"));
+        }
+        Assert.Equal(1_200_000, agent.Store.TotalBytes);
+
+        // 1.2 MB > 0.9 × 0.7 MB: least recently read first, down to 0.8 × 0.7 MB or below (two go).
+        var evicted = agent.Services.GetRequiredService<EvictionSweeper>().Sweep();
+
+        Assert.Equal(2, evicted);
+        Assert.Equal(400_000, agent.Store.TotalBytes);
+        var gone = digests.First(d => !agent.Store.Contains(d));
+        using var again = await agent.Client.GetAsync($"/v2/{TestData.Repository}/blobs/{gone}");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(gone, Digest.Compute(await again.Content.ReadAsByteArrayAsync()));
+        Assert.True(agent.Store.Contains(gone));
+        Assert.Equal(4, agent.Stats.BlobsDownloaded);
+        var metrics = await agent.Client.GetStringAsync("/metrics");
+        Assert.Contains("shoal_agent_evictions_total{reason=\"capacity\"} 2", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sweep_TimeToIdle_EvictsWhatWasNotReadSince_PinnedStays()
+    {
+        await using var cluster = await TestCluster.StartAsync(o => o.Eviction = new EvictionOptions { TimeToIdle = TimeSpan.FromMilliseconds(1) });
+        var agent = cluster.Agent;
+        var idle = await cluster.PushBlobAsync(TestData.Repository, TestData.Random(1000));
+        var pinned = await cluster.PushBlobAsync(TestData.Repository, TestData.Random(1000));
+        foreach (var digest in new[] { idle, pinned })
+        {
+            using var response = await agent.Client.GetAsync($"/v2/{TestData.Repository}/blobs/{digest}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        agent.Store.UpdateFlags(pinned, pinned: true);
+        await Task.Delay(50);
+
+        Assert.Equal(1, agent.Services.GetRequiredService<EvictionSweeper>().Sweep());
+        Assert.False(agent.Store.Contains(idle));
+        Assert.True(agent.Store.Contains(pinned));
+    }
+
+    [Fact]
+    public void Options_DefaultTimeToIdleIsSixHours_WatermarksValidated()
+    {
+        var options = new AgentOptions();
+        Assert.Equal(TimeSpan.FromHours(6), options.Eviction.TimeToIdle);
+        Assert.Equal(0, options.Eviction.Capacity);
+        var bad = new EvictionOptions { HighWatermark = 0.5, LowWatermark = 0.7 };
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(bad, new(bad), results, validateAllProperties: true));
+    }
+}
