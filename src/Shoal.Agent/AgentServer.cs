@@ -82,11 +82,14 @@ public static class AgentServer
         services.AddSingleton<AgentStats>();
         services.AddSingleton(sp =>
         {
-            // A blob being served or seeded when it goes keeps its open file (the bytes stay
-            // readable until it is closed); nothing the agent holds is the only copy.
+            // A blob being served when it goes keeps its open file (the bytes stay readable until it
+            // is closed); nothing the agent holds is the only copy. Its swarm stops seeding it, so
+            // the next pull downloads it afresh.
             var stats = sp.GetRequiredService<AgentStats>();
+            var engine = sp.GetService<PeerEngine>();
             return new EvictionSweeper(sp.GetRequiredService<BlobStore>(), options.Eviction, static m => !m.Pinned, inUse: null,
-                stats.Evictions, stats.EvictedBytes, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<EvictionSweeper>());
+                stats.Evictions, stats.EvictedBytes, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<EvictionSweeper>(),
+                engine is null ? null : engine.Forget);
         });
         services.AddHostedService(sp => sp.GetRequiredService<EvictionSweeper>());
         services.AddSingleton<BlobCache>();

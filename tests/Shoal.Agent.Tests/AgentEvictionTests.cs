@@ -1,3 +1,4 @@
+using Shoal.TestKit;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Shoal.Core;
@@ -55,6 +56,28 @@ public sealed class AgentEvictionTests
         Assert.Equal(1, agent.Services.GetRequiredService<EvictionSweeper>().Sweep());
         Assert.False(agent.Store.Contains(idle));
         Assert.True(agent.Store.Contains(pinned));
+    }
+
+    [Fact]
+    public async Task Sweep_BlobTheSwarmStillSeeds_SwarmForgetsIt_NextPullDownloadsAgain()
+    {
+        // Through the swarm the completed download stays open to seed; evicting the blob must close
+        // it, or the next pull would join a download whose result has left the store.
+        await using var cluster = await SwarmCluster.StartAsync();
+        var content = TestData.Random(300_000);
+        var digest = await cluster.PushAsync(content);
+        var agent = await cluster.StartAgentAsync("agent", o => o.Eviction = new EvictionOptions { TimeToIdle = TimeSpan.FromMilliseconds(1) });
+        Assert.Equal(content, await agent.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest)));
+        Assert.Equal(1, agent.Engine().SwarmCount);
+        await Task.Delay(50);
+
+        Assert.Equal(1, agent.Services.GetRequiredService<EvictionSweeper>().Sweep());
+        Assert.False(agent.Store.Contains(digest));
+        Assert.Equal(0, agent.Engine().SwarmCount);
+
+        Assert.Equal(content, await agent.Client.GetByteArrayAsync(AgentHostP2P.BlobPath(digest)));
+        await Poll.UntilAsync(() => agent.Store.Contains(digest)); // committed just after the last byte
+        await Poll.UntilAsync(() => agent.Stats.BlobsDownloaded == 2);
     }
 
     [Fact]

@@ -21,6 +21,7 @@ public sealed partial class EvictionSweeper : BackgroundService
     private readonly Func<Digest, bool> _inUse;
     private readonly Counter<long> _evictions;
     private readonly Counter<long> _evictedBytes;
+    private readonly Action<Digest>? _evicted;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PeriodicTimer _timer;
@@ -34,9 +35,11 @@ public sealed partial class EvictionSweeper : BackgroundService
     /// <param name="evictedBytes">Counts their bytes.</param>
     /// <param name="time">The clock of idleness and of the sweeps.</param>
     /// <param name="logger">Where evictions are logged.</param>
+    /// <param name="evicted">Told of each blob once it is gone (e.g. so the peer-to-peer engine stops seeding it).</param>
     public EvictionSweeper(BlobStore store, EvictionOptions options, Func<BlobMetadata, bool> evictable, Func<Digest, bool>? inUse,
-        Counter<long> evictions, Counter<long> evictedBytes, TimeProvider time, ILogger logger)
+        Counter<long> evictions, Counter<long> evictedBytes, TimeProvider time, ILogger logger, Action<Digest>? evicted = null)
     {
+        _evicted = evicted;
         _store = store;
         _options = options;
         _evictable = evictable;
@@ -112,6 +115,7 @@ public sealed partial class EvictionSweeper : BackgroundService
         _evictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
         _evictedBytes.Add(blob.Size);
         Log.Evicted(_logger, blob.Digest, blob.Size, reason);
+        _evicted?.Invoke(blob.Digest);
         return true;
     }
 

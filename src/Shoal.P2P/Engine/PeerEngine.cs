@@ -194,6 +194,31 @@ public sealed partial class PeerEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The blob <paramref name="digest"/> left the store (evicted): its complete swarm stops seeding
+    /// and is forgotten at once, so the next <see cref="DownloadAsync"/> starts a fresh download
+    /// instead of joining one whose result is gone. Swarms still downloading are left alone.
+    /// </summary>
+    public void Forget(Core.Digest digest)
+    {
+        List<Swarm> forgotten = [];
+        lock (_lock)
+        {
+            foreach (var (infoHash, task) in _swarms.ToArray())
+            {
+                if (task.IsCompletedSuccessfully && task.Result is { } swarm && swarm.Info.Digest == digest && swarm.File.IsComplete)
+                {
+                    _swarms.Remove(infoHash);
+                    forgotten.Add(swarm);
+                }
+            }
+        }
+        foreach (var swarm in forgotten)
+        {
+            swarm.Post(SwarmEvent.Forgotten.Instance);
+        }
+    }
+
     internal void Remove(Swarm swarm)
     {
         lock (_lock)

@@ -257,6 +257,12 @@ internal sealed partial class Swarm
             case SwarmEvent.Committed committed:
                 OnCommitted(committed.Failure);
                 break;
+            case SwarmEvent.Forgotten when _committed:
+                // Evicted from the store: stop seeding (the open file would keep the bytes alive),
+                // so the next pull of the blob downloads and stores it again.
+                Log.Forgotten(_logger, Info.Digest);
+                _stopping = true;
+                break;
         }
     }
 
@@ -1028,6 +1034,9 @@ internal sealed partial class Swarm
 
         [LoggerMessage(4, LogLevel.Debug, "Swarm of {Digest} is idle; closing it")]
         public static partial void Idle(ILogger logger, Core.Digest digest);
+
+        [LoggerMessage(40, LogLevel.Debug, "{Digest} left the store: its swarm closes")]
+        public static partial void Forgotten(ILogger logger, Core.Digest digest);
 
         [LoggerMessage(5, LogLevel.Warning, "Could not save the download state of {Digest}: {Reason}")]
         public static partial void StateNotSaved(ILogger logger, Core.Digest digest, string reason);

@@ -51,6 +51,12 @@ internal abstract record SwarmEvent
         public static readonly HavesDue Instance = new();
     }
 
+    /// <summary>The blob left the local store (evicted): a complete swarm stops seeding it.</summary>
+    public sealed record Forgotten : SwarmEvent
+    {
+        public static readonly Forgotten Instance = new();
+    }
+
     /// <summary>The commit of the finished download ended (null on success, else why it failed).</summary>
     public sealed record Committed(Exception? Failure) : SwarmEvent;
 }
