@@ -50,11 +50,13 @@ public static class OriginServer
         services.AddHostedService(sp => sp.GetRequiredService<WriteBackWorker>());
         services.AddSingleton(sp =>
         {
-            // Never a pinned blob, nor one awaiting write-back (the cache holds the only copy), nor one in use.
+            // Never a pinned blob, nor one awaiting write-back (the cache holds the only copy), nor one
+            // in use; an evicted blob's seed swarm closes (its open file would keep the disk space).
             var metrics = sp.GetRequiredService<OriginMetrics>();
+            var engine = sp.GetService<PeerEngine>();
             return new EvictionSweeper(sp.GetRequiredService<BlobStore>(), options.Eviction, static m => !m.Pinned && m.Persisted,
                 sp.GetRequiredService<BlobLeases>().InUse, metrics.Evictions, metrics.EvictedBytes, sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<EvictionSweeper>());
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<EvictionSweeper>(), engine is null ? null : engine.Forget);
         });
         services.AddHostedService(sp => sp.GetRequiredService<EvictionSweeper>());
         services.AddSingleton<BackendFetcher>();
