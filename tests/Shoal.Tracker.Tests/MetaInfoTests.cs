@@ -112,6 +112,25 @@ public sealed class MetaInfoTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetMetaInfo_FirstOwnerLacksTheBlob_TheSecondOwnerIsAsked()
+    {
+        await using var other = await FakeOrigin.StartAsync();
+        await using var tracker = await TrackerHost.StartAsync(o => o.Origins = [_origin.BaseAddress.ToString(), other.BaseAddress.ToString()]);
+        var content = "on the second owner"u8.ToArray();
+        var digest = Digest.Compute(content);
+        using var http = new HttpClient();
+        var order = new Shoal.Clients.Origin.OriginCluster(http, [_origin.BaseAddress, other.BaseAddress]).ByPreference(digest);
+        var (first, second) = order[0].BaseAddress == _origin.BaseAddress ? (_origin, other) : (other, _origin);
+        var expected = await second.AddAsync(content);
+
+        var info = await tracker.Client.GetMetaInfoAsync(digest, null, Ct);
+
+        Assert.Equal(expected.InfoHash, info!.InfoHash);
+        Assert.Equal(1, first.Requests); // asked first, said 404
+        Assert.Equal(1, second.Requests);
+    }
+
+    [Fact]
     public async Task GetMetaInfo_OriginAnswersGarbage_Returns502()
     {
         var digest = Digest.Compute("garbage"u8);

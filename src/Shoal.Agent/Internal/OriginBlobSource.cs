@@ -73,47 +73,40 @@ internal sealed partial class OriginBlobSource : IBlobSource
         }
     }
 
+    /// <summary>
+    /// The cluster's fail-over loop (<see cref="OriginCluster.FirstAsync{T}"/>) with the agent's view
+    /// of failure (<see cref="Upstream.IsFailure"/>, corrupt content included), each one logged. Corrupt
+    /// content outranks every other outcome but a found blob: it says some origin claims to have the
+    /// blob and cannot serve it, which must not read as "not found".
+    /// </summary>
     private async Task<T?> FirstAsync<T>(BlobRequest request, string operation, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken)
     {
-        Exception? failure = null;
-        var answered = false;
-        var preference = _cluster.ByPreference(request.Digest);
-        for (var i = 0; i < preference.Count; i++)
+        Exception? corrupt = null;
+        T? result;
+        try
         {
-            // Owners are authoritative: once one of them has said "not found", nobody else is asked.
-            if (i >= _cluster.Replicas && answered)
-            {
-                break;
-            }
-            var origin = preference[i];
-            try
-            {
-                var result = await call(origin, cancellationToken);
-                if (result is not null)
-                {
-                    return result;
-                }
-                answered = true;
-            }
-            catch (Exception ex) when (Upstream.IsFailure(ex, cancellationToken))
+            result = await _cluster.FirstAsync(request.Digest, call, ex => Upstream.IsFailure(ex, cancellationToken), (origin, ex) =>
             {
                 Log.OriginFailed(_logger, operation, request.Digest, origin.BaseAddress, ex.Message);
-                // Corrupt content outranks "unreachable": it says some origin claims to have the blob.
-                if (failure is not (DigestMismatchException or InvalidDataException))
+                if (ex is DigestMismatchException or InvalidDataException)
                 {
-                    failure = ex;
+                    corrupt ??= ex;
                 }
+            }, cancellationToken);
+        }
+        catch (ServiceException ex) when (ex.InnerException is { } last)
+        {
+            if (corrupt is not null)
+            {
+                ExceptionDispatchInfo.Throw(corrupt);
             }
+            throw new ServiceException($"no origin could {operation} {request.Digest}: {last.Message}", last);
         }
-        if (failure is DigestMismatchException or InvalidDataException)
+        if (result is null && corrupt is not null)
         {
-            ExceptionDispatchInfo.Throw(failure);
+            ExceptionDispatchInfo.Throw(corrupt);
         }
-        if (!answered && failure is not null)
-        {
-            throw new ServiceException($"no origin could {operation} {request.Digest}: {failure.Message}", failure);
-        }
-        return default;
+        return result;
     }
 
     private static partial class Log

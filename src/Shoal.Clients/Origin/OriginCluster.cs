@@ -60,8 +60,12 @@ public sealed class OriginCluster
     /// The blob's metainfo from its owners, failing over past unreachable ones: the metainfo, not
     /// found, or pending (the owner that answered is fetching the blob from its backend).
     /// </summary>
-    public Task<MetaInfoLookup> LookupMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
-        => FirstAsync(digest, (c, ct) => c.LookupMetaInfoAsync(digest, ns, ct), cancellationToken);
+    public async Task<MetaInfoLookup> LookupMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
+        => await FirstAsync<MetaInfoLookup?>(digest, async (c, ct) =>
+        {
+            var answer = await c.LookupMetaInfoAsync(digest, ns, ct);
+            return answer.Info is null && !answer.Pending ? null : answer; // "not found" lets the next owner be asked
+        }, cancellationToken) ?? MetaInfoLookup.NotFound;
 
     /// <summary>
     /// Uploads a blob to its first reachable owner, which acknowledges only after verifying and
@@ -97,14 +101,27 @@ public sealed class OriginCluster
     public async Task<bool> MountAsync(Digest digest, string ns, string? from, CancellationToken cancellationToken)
         => await FirstAsync<object>(digest, async (origin, token) => await origin.MountAsync(digest, ns, from, token) ? true : null, cancellationToken) is not null;
 
-    private async Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken, TimeSpan? answerTimeout = null)
+    private Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, CancellationToken cancellationToken, TimeSpan? answerTimeout = null)
+        => FirstAsync(digest, call, ex => IsUnreachable(ex, cancellationToken), failed: null, cancellationToken, answerTimeout);
+
+    /// <summary>
+    /// The one fail-over loop of every origin read: calls <paramref name="call"/> on the origins in
+    /// rendezvous order (owners of <paramref name="digest"/> first) until one answers with a value.
+    /// Owners are authoritative: once one said "none" (null), non-owners are not asked; a non-owner is
+    /// asked only when no owner could answer. A failure <paramref name="retryable"/> accepts moves on
+    /// to the next origin (and is reported to <paramref name="failed"/>); any other propagates. With
+    /// <paramref name="answerTimeout"/>, an origin that has not answered in that time counts as
+    /// failed (a <see cref="TimeoutException"/>). Returns default when an origin answered "none";
+    /// throws a <see cref="ServiceException"/> ("no origin is reachable", the last failure inside) when none answered.
+    /// </summary>
+    public async Task<T?> FirstAsync<T>(Digest digest, Func<OriginClient, CancellationToken, Task<T?>> call, Func<Exception, bool> retryable,
+        Action<OriginClient, Exception>? failed, CancellationToken cancellationToken, TimeSpan? answerTimeout = null)
     {
         Exception? last = null;
         var answered = false;
         var preference = ByPreference(digest);
         for (var i = 0; i < preference.Count; i++)
         {
-            // Owners are authoritative; a non-owner is asked only when no owner could answer.
             if (i >= Replicas && answered)
             {
                 break;
@@ -123,13 +140,15 @@ public sealed class OriginCluster
                 }
                 answered = true;
             }
-            catch (OperationCanceledException ex) when (attempt.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException ex) when (answerTimeout is not null && attempt.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 last = new TimeoutException($"origin {preference[i].BaseAddress} did not answer within {answerTimeout?.TotalSeconds:0.#} s", ex);
+                failed?.Invoke(preference[i], last);
             }
-            catch (Exception ex) when (IsUnreachable(ex, cancellationToken))
+            catch (Exception ex) when (retryable(ex))
             {
                 last = ex;
+                failed?.Invoke(preference[i], ex);
             }
         }
         if (!answered && last is not null)
