@@ -23,7 +23,7 @@ public readonly record struct MetaInfoLookup(MetaInfo? Info, TimeSpan? RetryAfte
     public bool Pending => RetryAfter is not null;
 
     /// <summary>Pending, with the poll interval a <c>Retry-After</c> header gives (seconds), clamped to 0.1–10 s.</summary>
-    public static MetaInfoLookup PendingFrom(HttpResponseMessage response)
+    private static MetaInfoLookup PendingFrom(HttpResponseMessage response)
     {
         var delay = response.Headers.RetryAfter?.Delta ?? DefaultRetryAfter;
         return new MetaInfoLookup(null, TimeSpan.FromTicks(Math.Clamp(delay.Ticks, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(10).Ticks)));
@@ -56,9 +56,12 @@ public readonly record struct MetaInfoLookup(MetaInfo? Info, TimeSpan? RetryAfte
     /// <summary>
     /// Asks with <paramref name="lookup"/> until the answer is not pending (waiting each answer's
     /// <see cref="RetryAfter"/> in between), or until <paramref name="cancellationToken"/> ends it.
+    /// With <paramref name="limit"/>, an answer still pending that long after the first question is
+    /// a <see cref="TimeoutException"/> (the last wait is shortened to end at the limit, and asked once more).
     /// </summary>
-    public static async Task<MetaInfo?> PollAsync(Func<CancellationToken, Task<MetaInfoLookup>> lookup, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<MetaInfo?> PollAsync(Digest digest, Func<CancellationToken, Task<MetaInfoLookup>> lookup, TimeProvider time, CancellationToken cancellationToken, TimeSpan? limit = null)
     {
+        var started = time.GetTimestamp();
         while (true)
         {
             var answer = await lookup(cancellationToken);
@@ -66,7 +69,17 @@ public readonly record struct MetaInfoLookup(MetaInfo? Info, TimeSpan? RetryAfte
             {
                 return answer.Info;
             }
-            await Task.Delay(answer.RetryAfter!.Value, time, cancellationToken);
+            var delay = answer.RetryAfter!.Value;
+            if (limit is { } bound)
+            {
+                var waited = time.GetElapsedTime(started);
+                if (waited >= bound)
+                {
+                    throw new TimeoutException($"the origins were still fetching {digest} from their backend after {waited.TotalSeconds:0} s");
+                }
+                delay = delay < bound - waited ? delay : bound - waited;
+            }
+            await Task.Delay(delay, time, cancellationToken);
         }
     }
 }

@@ -96,45 +96,38 @@ internal sealed partial class SwarmBlobSource : IBlobSource
 
     private async Task<MetaInfo?> MetaInfoAsync(BlobRequest request, CancellationToken cancellationToken)
     {
-        var now = _time.GetTimestamp();
-        var downUntil = Interlocked.Read(ref _trackerDownUntil);
-        if (_fallback is not null && now < downUntil)
+        if (_fallback is not null && _time.GetTimestamp() < Interlocked.Read(ref _trackerDownUntil))
         {
             throw new TrackerUnavailableException($"the tracker failed less than {TrackerRetryAfter.TotalSeconds:0} s ago");
         }
-        var started = now;
-        while (true)
+        // While an origin fetches the blob from its backend the tracker works, the blob is not ready
+        // yet: ask again as told, up to the cold-blob deadline (no fallback: the origins over HTTP
+        // would wait for the same fetch, and every agent would pull the blob whole).
+        return await MetaInfoLookup.PollAsync(request.Digest, ct => LookupAsync(request, ct), _time, cancellationToken, _coldBlobTimeout);
+    }
+
+    /// <summary>One metainfo question to the tracker; a failure marks it down (with a fallback) and is a <see cref="TrackerUnavailableException"/>.</summary>
+    private async Task<MetaInfoLookup> LookupAsync(BlobRequest request, CancellationToken cancellationToken)
+    {
+        MetaInfoLookup answer;
+        try
         {
-            MetaInfoLookup answer;
-            try
-            {
-                answer = await Upstream.CallAsync(t => _tracker.LookupMetaInfoAsync(request.Digest, request.Repository, t), _timeout, _time, cancellationToken);
-            }
-            catch (Exception ex) when (Upstream.IsFailure(ex, cancellationToken) && ex is not (DigestMismatchException or InvalidDataException))
-            {
-                if (_fallback is not null)
-                {
-                    Interlocked.Exchange(ref _trackerDownUntil, _time.GetTimestamp() + (long)(TrackerRetryAfter.TotalSeconds * _time.TimestampFrequency));
-                    Log.TrackerFailed(_logger, ex.Message, TrackerRetryAfter.TotalSeconds);
-                }
-                throw new TrackerUnavailableException($"tracker: {ex.Message}", ex);
-            }
-            if (!answer.Pending)
-            {
-                return answer.Info;
-            }
-            // An origin is fetching the blob from its backend: the tracker works, the blob is not
-            // ready yet. Ask again as told, up to the cold-blob deadline (no fallback: the origins
-            // over HTTP would wait for the same fetch, and every agent would pull the blob whole).
-            var waited = _time.GetElapsedTime(started);
-            if (waited >= _coldBlobTimeout)
-            {
-                throw new TimeoutException($"the origins were still fetching {request.Digest} from their backend after {waited.TotalSeconds:0} s");
-            }
-            var delay = answer.RetryAfter!.Value < _coldBlobTimeout - waited ? answer.RetryAfter.Value : _coldBlobTimeout - waited;
-            Log.Pending(_logger, request.Digest, delay.TotalSeconds);
-            await Task.Delay(delay, _time, cancellationToken);
+            answer = await Upstream.CallAsync(t => _tracker.LookupMetaInfoAsync(request.Digest, request.Repository, t), _timeout, _time, cancellationToken);
         }
+        catch (Exception ex) when (Upstream.IsFailure(ex, cancellationToken) && ex is not (DigestMismatchException or InvalidDataException))
+        {
+            if (_fallback is not null)
+            {
+                Interlocked.Exchange(ref _trackerDownUntil, _time.GetTimestamp() + (long)(TrackerRetryAfter.TotalSeconds * _time.TimestampFrequency));
+                Log.TrackerFailed(_logger, ex.Message, TrackerRetryAfter.TotalSeconds);
+            }
+            throw new TrackerUnavailableException($"tracker: {ex.Message}", ex);
+        }
+        if (answer.Pending)
+        {
+            Log.Pending(_logger, request.Digest, answer.RetryAfter!.Value.TotalSeconds);
+        }
+        return answer;
     }
 
     private static partial class Log
@@ -145,7 +138,7 @@ internal sealed partial class SwarmBlobSource : IBlobSource
         [LoggerMessage(2, LogLevel.Debug, "Fetching {Digest} from the origins over HTTP: {Reason}")]
         public static partial void FallingBack(ILogger logger, Digest digest, string reason);
 
-        [LoggerMessage(3, LogLevel.Debug, "The origins are fetching {Digest} from their backend; asking again in {Seconds} s")]
+        [LoggerMessage(3, LogLevel.Debug, "The origins are fetching {Digest} from their backend; asking again within {Seconds} s")]
         public static partial void Pending(ILogger logger, Digest digest, double seconds);
     }
 }

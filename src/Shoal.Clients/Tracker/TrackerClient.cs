@@ -44,7 +44,7 @@ public sealed class TrackerClient
     /// from their backend is waited for (polled; see <see cref="LookupMetaInfoAsync"/>).
     /// </summary>
     public Task<MetaInfo?> GetMetaInfoAsync(Digest digest, string? ns, CancellationToken cancellationToken)
-        => MetaInfoLookup.PollAsync(ct => LookupMetaInfoAsync(digest, ns, ct), TimeProvider.System, cancellationToken);
+        => MetaInfoLookup.PollAsync(digest, ct => LookupMetaInfoAsync(digest, ns, ct), TimeProvider.System, cancellationToken);
 
     /// <summary>
     /// <c>GET /v1/metainfo/{digest}</c> once: the metainfo, not found, or pending (202: an owning
