@@ -83,32 +83,19 @@ internal sealed class BlobHandlers
         var cancellationToken = context.RequestAborted;
         if (!_store.Contains(digest))
         {
-            if (!_fetcher.CanFill)
+            try
             {
-                return NotFound(digest);
-            }
-            var download = _fetcher.Join(digest, ns, out var remembered);
-            FetchResult result;
-            if (download is null)
-            {
-                result = remembered!;
-            }
-            else
-            {
-                try
+                if (await EnsureCachedAsync(digest, ns, cancellationToken).WaitAsync(_acceptedAfter, _time, cancellationToken) is { } missing)
                 {
-                    result = await download.Completion.WaitAsync(_acceptedAfter, _time, cancellationToken);
-                }
-                catch (TimeoutException)
-                {
-                    _metrics.MetaInfoPending.Add(1);
-                    context.Response.Headers.RetryAfter = "1";
-                    return Results.StatusCode(StatusCodes.Status202Accepted);
+                    return missing;
                 }
             }
-            if (Answer(digest, result) is { } missing)
+            catch (TimeoutException)
             {
-                return missing;
+                // The fill runs on the application's lifetime, not on this request: it goes on.
+                _metrics.MetaInfoPending.Add(1);
+                context.Response.Headers.RetryAfter = "1";
+                return Results.StatusCode(StatusCodes.Status202Accepted);
             }
         }
         var info = await _store.GetMetaInfoAsync(digest, cancellationToken);
