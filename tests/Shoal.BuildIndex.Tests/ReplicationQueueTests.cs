@@ -18,12 +18,12 @@ public sealed class ReplicationQueueTests : IDisposable
         using var queue = new ReplicationQueue(_dir.Path, TimeProvider.System);
         var (one, two) = (Digest.Compute("one"u8), Digest.Compute("two"u8));
 
-        await queue.EnqueueAsync("team/app", "v1", one, ["http://b/"], Ct);
-        await queue.EnqueueAsync("team/app", "v1", one, ["http://b/"], Ct, delete: true);
+        await queue.EnqueueAsync("team/app", "v1", one, ["http://b/"], delete: false, Ct);
+        await queue.EnqueueAsync("team/app", "v1", one, ["http://b/"], delete: true, Ct);
         var task = Assert.Single(await queue.ListAsync(10, Ct));
         Assert.True(task.Delete);
 
-        await queue.EnqueueAsync("team/app", "v1", two, ["http://b/"], Ct);
+        await queue.EnqueueAsync("team/app", "v1", two, ["http://b/"], delete: false, Ct);
         await queue.CompleteAsync(task, Ct); // the deletion was overtaken: the copy of two stays queued
         task = Assert.Single(await queue.ListAsync(10, Ct));
         Assert.False(task.Delete);
@@ -53,7 +53,7 @@ public sealed class ReplicationQueueTests : IDisposable
         var task = Assert.Single(await queue.ListAsync(10, Ct));
         Assert.False(task.Delete);
         Assert.Equal("team/app", task.Repository);
-        await queue.EnqueueAsync("team/app", "v2", task.Digest, ["http://b/"], Ct, delete: true);
+        await queue.EnqueueAsync("team/app", "v2", task.Digest, ["http://b/"], delete: true, Ct);
         Assert.Equal(2, queue.Depth);
     }
 }

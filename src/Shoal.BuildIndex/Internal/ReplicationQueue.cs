@@ -54,7 +54,7 @@ internal sealed class ReplicationQueue : IDisposable
     /// Durably queues the tag for each remote (one transaction), replacing an older task of the same
     /// tag: a copy of <paramref name="digest"/>, or with <paramref name="delete"/> its deletion.
     /// </summary>
-    public async Task EnqueueAsync(string repository, string tag, Digest digest, IReadOnlyCollection<string> remotes, CancellationToken cancellationToken, bool delete = false)
+    public async Task EnqueueAsync(string repository, string tag, Digest digest, IReadOnlyCollection<string> remotes, bool delete, CancellationToken cancellationToken)
     {
         if (remotes.Count == 0)
         {

@@ -150,17 +150,15 @@ internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex
             }
             await store.PutTagAsync(name, tag, digest, cancellationToken);
             upstream.Forget(name, tag);
-            // Queued durably before the write is acknowledged; a replicated tag arriving is not sent on.
-            if (replicationQueue is not null && replicator is not null && context.Request.Query["replicate"] != "false")
+            // Queued durably before the write is acknowledged.
+            if (ReplicationTargets(context, name, deletes: false) is { Count: > 0 } remotes)
             {
-                await replicationQueue.EnqueueAsync(name, tag, digest, replicator.RemotesFor(name), cancellationToken);
+                await replicationQueue!.EnqueueAsync(name, tag, digest, remotes, delete: false, cancellationToken);
             }
             return Results.NoContent();
         }
         upstream.Forget(name, tag);
-        var deletes = replicationQueue is not null && replicator is not null && context.Request.Query["replicate"] != "false"
-            ? replicator.RemotesFor(name, deletes: true)
-            : [];
+        var deletes = ReplicationTargets(context, name, deletes: true);
         var deleted = deletes.Count > 0 ? await store.GetTagAsync(name, tag, cancellationToken) : null;
         if (!await store.DeleteTagAsync(name, tag, cancellationToken))
         {
@@ -169,10 +167,20 @@ internal sealed partial class RepositoryEndpoints(ITagStore store, UpstreamIndex
         if (deleted is { } was)
         {
             // Rules with deletes: the deletion is queued durably before it is acknowledged.
-            await replicationQueue!.EnqueueAsync(name, tag, was, deletes, cancellationToken, delete: true);
+            await replicationQueue!.EnqueueAsync(name, tag, was, deletes, delete: true, cancellationToken);
         }
         return Results.NoContent();
     }
+
+    /// <summary>
+    /// The remote build-indexes that get this write of <paramref name="name"/>'s tag (with
+    /// <paramref name="deletes"/>, this deletion): none without replication rules, and none for a
+    /// replicated write arriving (<c>?replicate=false</c>), which is not sent on.
+    /// </summary>
+    private IReadOnlyCollection<string> ReplicationTargets(HttpContext context, string name, bool deletes)
+        => replicationQueue is not null && replicator is not null && context.Request.Query["replicate"] != "false"
+            ? replicator.RemotesFor(name, deletes)
+            : [];
 
     private async Task<IResult> ManifestAsync(HttpContext context, RepositoryPath route, CancellationToken cancellationToken)
     {
