@@ -102,13 +102,15 @@ public sealed class RedisPeerStoreTests : IAsyncLifetime
     public async Task IdleSwarm_KeysExpireWithTheLastPeer()
     {
         var prefix = "idle:" + Guid.NewGuid().ToString("N") + ":";
-        var store = new RedisPeerStore(_connection, prefix, TimeProvider.System, TimeSpan.FromMilliseconds(500), 100);
+        // A peer TTL of 3 s: long enough that listing the keys right after the announce finds them on
+        // a loaded machine (500 ms was not, once), short enough to watch them go.
+        var store = new RedisPeerStore(_connection, prefix, TimeProvider.System, TimeSpan.FromSeconds(3), 100);
         var swarm = TrackerHost.NewInfoHash();
         await store.UpdatePeerAsync(swarm, TrackerHost.Peer(1), default);
         var keys = _connection.GetServer(_connection.GetEndPoints()[0]).Keys(pattern: prefix + "*").ToList();
         Assert.Equal(2, keys.Count);
 
-        await Poll.UntilAsync(() => !keys.Any(k => _connection.GetDatabase().KeyExists(k)), timeoutSeconds: 10);
+        await Poll.UntilAsync(() => !keys.Any(k => _connection.GetDatabase().KeyExists(k)), timeoutSeconds: 15);
     }
 
     [E2EFact(ToolCheck.RedisServer)]
