@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
+using Shoal.Core.Security;
 
 namespace Shoal.Hosting;
 
@@ -25,29 +25,11 @@ public static class HttpClients
         };
         if (tls is not null && (tls.InsecureSkipVerify || !string.IsNullOrEmpty(tls.CaCertificate)))
         {
-            var extra = new X509Certificate2Collection();
-            if (!string.IsNullOrEmpty(tls.CaCertificate))
-            {
-                extra.ImportFromPemFile(tls.CaCertificate);
-            }
+            var extra = string.IsNullOrEmpty(tls.CaCertificate) ? [] : CertificateTrust.LoadPem(tls.CaCertificate);
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                {
-                    if (tls.InsecureSkipVerify || errors == SslPolicyErrors.None)
-                    {
-                        return true;
-                    }
-                    if (certificate is null || extra.Count == 0 || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-                    {
-                        return false;
-                    }
-                    using var custom = new X509Chain();
-                    custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    custom.ChainPolicy.CustomTrustStore.AddRange(extra);
-                    custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return custom.Build(new X509Certificate2(certificate));
-                },
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors)
+                    => tls.InsecureSkipVerify || CertificateTrust.AcceptsServer(certificate, chain, errors, extra),
             };
         }
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };

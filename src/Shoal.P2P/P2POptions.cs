@@ -57,6 +57,10 @@ public sealed class P2POptions : IValidatableObject
     /// <summary>How long a connection may take to exchange handshakes. Default 10 seconds.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Mutual TLS between peers (default off: plaintext TCP).</summary>
+    [Required]
+    public P2PTlsOptions Tls { get; set; } = new();
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -85,6 +89,20 @@ public sealed class P2POptions : IValidatableObject
         if (HandshakeTimeout <= TimeSpan.Zero)
         {
             yield return new ValidationResult("must be positive", [nameof(HandshakeTimeout)]);
+        }
+        if (Tls is { Mode: not P2PTlsMode.Off } tls)
+        {
+            foreach (var (name, path) in new[] { ("certificate", tls.Certificate), ("key", tls.Key), ("caCertificate", tls.CaCertificate) })
+            {
+                if (string.IsNullOrWhiteSpace(path))
+                {
+                    yield return new ValidationResult($"{name} is required when mode is {tls.Mode.ToString().ToLowerInvariant()}", [nameof(Tls)]);
+                }
+                else if (!File.Exists(path))
+                {
+                    yield return new ValidationResult($"{name}: {path} does not exist", [nameof(Tls)]);
+                }
+            }
         }
     }
 }

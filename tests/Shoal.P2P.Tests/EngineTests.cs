@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace Shoal.P2P.Tests;
 
 /// <summary>Two engines on loopback: a seeder and a downloader found through a fake tracker.</summary>
-public sealed class EngineTests(ITestOutputHelper output) : IDisposable
+public sealed partial class EngineTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "shoal-p2p-" + Guid.NewGuid().ToString("N"));
 
@@ -647,9 +647,9 @@ public sealed class EngineTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>An origin engine seeding the file at <paramref name="path"/>, started.</summary>
-    private static PeerEngine StartSeeder(MetaInfo info, string path)
+    private static PeerEngine StartSeeder(MetaInfo info, string path, P2POptions? options = null)
     {
-        var seeder = new PeerEngine(new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
+        var seeder = new PeerEngine(options ?? new P2POptions(), new PeerEngineSetup { IsOrigin = true, Seeds = new FileSeeds(info, path) });
         seeder.Start();
         return seeder;
     }

@@ -29,6 +29,11 @@ internal static class EngineMetrics
         meter.CreateObservableCounter("shoal.p2p.pieces.verified", () => stats.PiecesVerified, "{piece}", "Pieces received that passed their SHA-256 check.");
         meter.CreateObservableCounter("shoal.p2p.pieces.corrupt", () => stats.PiecesCorrupt, "{piece}", "Pieces received that failed their SHA-256 check (the sender is banned from the swarm).");
         meter.CreateObservableCounter("shoal.p2p.connections.opened", () => stats.ConnectionsOpened, "{connection}", "Peer connections that completed their handshake.");
+        meter.CreateObservableCounter("shoal.p2p.tls.handshakes", () => new[]
+        {
+            new Measurement<long>(stats.TlsConnections, new KeyValuePair<string, object?>("outcome", "ok")),
+            new Measurement<long>(stats.TlsFailures, new KeyValuePair<string, object?>("outcome", "failed")),
+        }, "{connection}", "Peer connections by the outcome of their TLS set-up (failed: handshake errors, untrusted certificates, plaintext refused in strict mode).");
         meter.CreateObservableCounter("shoal.p2p.downloads.completed", () => stats.DownloadsCompleted, "{download}", "Swarm downloads whose every piece was verified.");
         meter.CreateObservableGauge("shoal.p2p.connections", () => engine.ConnectionCount, "{connection}", "Open peer connections.");
         meter.CreateObservableGauge("shoal.p2p.swarms", () => engine.SwarmCount, "{swarm}", "Open swarms (downloading or seeding).");

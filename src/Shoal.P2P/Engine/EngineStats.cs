@@ -10,6 +10,8 @@ public sealed class EngineStats
     private long _piecesCorrupt;
     private long _connectionsOpened;
     private long _downloadsCompleted;
+    private long _tlsOpened;
+    private long _tlsFailed;
 
     /// <summary>Piece data received (verified or not), in bytes.</summary>
     public long PieceBytesReceived => Interlocked.Read(ref _pieceBytesReceived);
@@ -32,6 +34,12 @@ public sealed class EngineStats
     /// <summary>Downloads whose every piece was verified (committed or being committed).</summary>
     public long DownloadsCompleted => Interlocked.Read(ref _downloadsCompleted);
 
+    /// <summary>Connections whose TLS handshake succeeded (dialled or accepted).</summary>
+    public long TlsConnections => Interlocked.Read(ref _tlsOpened);
+
+    /// <summary>Connections refused or lost before a TLS session: failed handshakes, untrusted certificates, plaintext refused by strict mode.</summary>
+    public long TlsFailures => Interlocked.Read(ref _tlsFailed);
+
     /// <summary>Told of each completed download's duration in seconds (set once, by <see cref="EngineMetrics"/>).</summary>
     internal Action<double>? DownloadObserver { get; set; }
 
@@ -51,6 +59,10 @@ public sealed class EngineStats
     internal void Corrupt() => Interlocked.Increment(ref _piecesCorrupt);
 
     internal void Opened() => Interlocked.Increment(ref _connectionsOpened);
+
+    internal void TlsOpened() => Interlocked.Increment(ref _tlsOpened);
+
+    internal void TlsFailed() => Interlocked.Increment(ref _tlsFailed);
 
     internal void Downloaded(double seconds)
     {

@@ -34,6 +34,7 @@ public sealed partial class PeerEngine : IAsyncDisposable
         _setup = setup;
         Time = setup.TimeProvider ?? TimeProvider.System;
         Logger = (setup.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Shoal.P2P.Engine");
+        Transport = new PeerTransport(options.Tls, Logger, Stats);
         Ingress = TokenBucket.Create(options.IngressLimit, 0, Time);
         Egress = TokenBucket.Create(options.EgressLimit, 0, Time);
         DiskWatch = new DiskWatch(Time);
@@ -74,6 +75,9 @@ public sealed partial class PeerEngine : IAsyncDisposable
     internal TimeProvider Time { get; }
 
     internal ILogger Logger { get; }
+
+    /// <summary>Plaintext or TLS under every connection.</summary>
+    internal PeerTransport Transport { get; }
 
     internal TokenBucket Ingress { get; }
 
@@ -312,11 +316,39 @@ public sealed partial class PeerEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads an accepted connection's handshake and hands it to its swarm (opening a seed swarm for a blob we hold).</summary>
+    /// <summary>
+    /// Sets up an accepted connection's transport (TLS or plaintext, see <see cref="PeerTransport"/>),
+    /// reads its handshake and hands it to its swarm (opening a seed swarm for a blob we hold).
+    /// </summary>
     private async Task HandshakeAsync(Socket socket, CancellationToken cancellationToken)
     {
-        var connection = new PeerConnection(new NetworkStream(socket, ownsSocket: true));
-        PeerSockets.WakeOnWholeMessages(socket, connection);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Options.HandshakeTimeout);
+        PeerTransport.Accepted accepted;
+        try
+        {
+            accepted = await Transport.AcceptAsync(socket, deadline.Token);
+        }
+        catch (Exception ex)
+        {
+            if (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.TlsFailed(Logger, RemoteOf(socket), ex is OperationCanceledException ? "no handshake within p2p:handshakeTimeout" : ex.Message);
+            }
+            socket.Dispose();
+            return;
+        }
+        var connection = new PeerConnection(accepted.Stream);
+        if (!accepted.Encrypted)
+        {
+            PeerSockets.WakeOnWholeMessages(socket, connection);
+        }
+        if (accepted.Refused)
+        {
+            Log.PlaintextRefused(Logger, RemoteOf(socket));
+            Reject(socket, connection, PeerErrorCode.Forbidden, "this peer accepts TLS connections only (p2p:tls:mode strict)", reserved: false);
+            return;
+        }
         if (!TryReserveConnection())
         {
             Reject(socket, connection, PeerErrorCode.Busy, "no connection slot free", reserved: false);
@@ -324,8 +356,6 @@ public sealed partial class PeerEngine : IAsyncDisposable
         }
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(Options.HandshakeTimeout);
             if (await connection.ReadMessageAsync(deadline.Token) is not { Type: MessageType.Handshake } hello)
             {
                 ReleaseConnection();
@@ -349,6 +379,18 @@ public sealed partial class PeerEngine : IAsyncDisposable
         {
             var code = ex is ProtocolException protocol ? protocol.Code : PeerErrorCode.Timeout;
             Reject(socket, connection, code, ex.Message);
+        }
+    }
+
+    private static string RemoteOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "?";
         }
     }
 
@@ -430,5 +472,11 @@ public sealed partial class PeerEngine : IAsyncDisposable
 
         [LoggerMessage(3, LogLevel.Warning, "Accepting a peer connection failed: {Reason}")]
         public static partial void AcceptFailed(ILogger logger, string reason);
+
+        [LoggerMessage(4, LogLevel.Warning, "TLS with the peer at {Remote} failed: {Reason}")]
+        public static partial void TlsFailed(ILogger logger, string remote, string reason);
+
+        [LoggerMessage(5, LogLevel.Warning, "Refused a plaintext connection from {Remote}: p2p:tls:mode is strict")]
+        public static partial void PlaintextRefused(ILogger logger, string remote);
     }
 }

@@ -181,8 +181,12 @@ internal sealed partial class PeerSession
                 PeerSockets.Configure(socket);
                 _socket = socket;
                 await socket.ConnectAsync(host, port, deadline.Token);
-                _connection = new PeerConnection(new NetworkStream(socket, ownsSocket: true));
-                PeerSockets.WakeOnWholeMessages(socket, _connection);
+                var stream = await _engine.Transport.ConnectAsync(socket, host, deadline.Token);
+                _connection = new PeerConnection(stream);
+                if (stream is NetworkStream)
+                {
+                    PeerSockets.WakeOnWholeMessages(socket, _connection);
+                }
                 _writer = WriteLoopAsync();
                 var hello = await _connection.ReadMessageAsync(deadline.Token);
                 if (hello is { Type: MessageType.Error })

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
+using Shoal.Core.Security;
 using System.Text;
 using System.Text.Json;
 
@@ -432,31 +432,12 @@ internal sealed class RegistryClient : IDisposable
         };
         if (options.InsecureSkipVerify || !string.IsNullOrEmpty(options.CaCertificate))
         {
-            var extra = new X509Certificate2Collection();
-            if (!string.IsNullOrEmpty(options.CaCertificate))
-            {
-                extra.ImportFromPemFile(options.CaCertificate);
-            }
+            var extra = string.IsNullOrEmpty(options.CaCertificate) ? [] : CertificateTrust.LoadPem(options.CaCertificate);
             var insecure = options.InsecureSkipVerify;
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (insecure || errors == SslPolicyErrors.None)
-                    {
-                        return true;
-                    }
-                    if (certificate is null || extra.Count == 0 || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-                    {
-                        return false;
-                    }
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(extra);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    using var leaf = new X509Certificate2(certificate);
-                    return chain.Build(leaf);
-                },
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors)
+                    => insecure || CertificateTrust.AcceptsServer(certificate, chain, errors, extra),
             };
         }
         return new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
