@@ -2,9 +2,11 @@
 # =================================================================================================
 # bench/swarm/ab.sh — two Shoal builds side by side in the swarm benchmark, in interleaved pairs.
 #
-#   bench/swarm/ab.sh N RATE SIZE [--pairs K] [--notes TEXT] [--results FILE] A B
+#   bench/swarm/ab.sh N RATE SIZE [--pairs K] [--notes TEXT] [--results FILE] [--a-args OPTS] [--b-args OPTS] A B
 #   bench/swarm/ab.sh summary CSV TEXT     # the summary again, of rows noted "A/B TEXT: ..."
 #
+# --a-args / --b-args pass extra run.sh options to one side only, so one build can be compared with
+# itself under two settings (e.g. `--b-args --p2p-tls HEAD HEAD`: the cost of peer TLS).
 # A and B are git revisions of this repository (built with `dotnet publish` in a worktree under
 # $BENCH_DIR/ab/, once per commit) or paths to shoal executables. Runs K pairs (default 3) of
 # `run.sh N RATE SIZE --systems shoal`, one build after the other, alternating which goes first
@@ -94,12 +96,14 @@ fi
 (($# >= 3)) || usage
 N=$1 RATE=$2 SIZE=$3
 shift 3
-PAIRS=3 NOTES= SIDES=()
+PAIRS=3 NOTES= SIDES=() ARGS_A= ARGS_B=
 while (($#)); do
   case $1 in
     --pairs) PAIRS=${2:?--pairs needs a number}; shift 2 ;;
     --notes) NOTES=${2?--notes needs text}; shift 2 ;;
     --results) RESULTS=${2:?--results needs a file}; shift 2 ;;
+    --a-args) ARGS_A=${2?--a-args needs run.sh options}; shift 2 ;;
+    --b-args) ARGS_B=${2?--b-args needs run.sh options}; shift 2 ;;
     -h|--help) usage ;;
     -*) die "unknown option $1" ;;
     *) SIDES+=("$1"); shift ;;
@@ -149,9 +153,10 @@ for ((pair = 1; pair <= PAIRS; pair++)); do
   order=(A B)
   ((pair % 2 == 1)) || order=(B A)
   for side in "${order[@]}"; do
-    if [[ $side == A ]]; then bin=$BIN_A label=$LABEL_A; else bin=$BIN_B label=$LABEL_B; fi
-    echo "ab.sh: pair $pair/$PAIRS, $side ($label)" >&2
-    SHOAL_BIN=$bin "$HERE/run.sh" "$N" "$RATE" "$SIZE" --systems shoal --results "$rows" \
+    if [[ $side == A ]]; then bin=$BIN_A label=$LABEL_A args=$ARGS_A; else bin=$BIN_B label=$LABEL_B args=$ARGS_B; fi
+    echo "ab.sh: pair $pair/$PAIRS, $side ($label${args:+ $args})" >&2
+    # shellcheck disable=SC2086 # the side's extra options are meant to be split
+    SHOAL_BIN=$bin "$HERE/run.sh" "$N" "$RATE" "$SIZE" --systems shoal --results "$rows" $args \
       --notes "A/B$tag: $side $label (pair $pair)" >&2 || status=$?
   done
 done

@@ -36,6 +36,8 @@
 #                      file (a second copy per host, as a runtime's content store makes; rows noted
 #                      "client copy"). Default: the client discards it, so that every system ends
 #                      with one verified copy per host: the agent's, curl's, aria2c's
+#   --p2p-tls          shoal: peers speak mutual TLS (p2p:tls:mode strict, one certificate of a
+#                      throw-away CA made with openssl for every peer; rows noted "p2p tls")
 #   --notes TEXT       free text for the notes column of every row
 #
 # Environment:
@@ -216,6 +218,20 @@ build_shoal() {
 # types), so the benchmark configures peer-to-peer only once the build has it.
 # Keys are compared in lower case, as .NET configuration binds them.
 declare -A KEYS=()
+# make_peer_certificate DIR: a throw-away CA (ca.pem) and one certificate every peer presents
+# (peer.pem, peer.key; ECDSA P-256, for server and client use).
+make_peer_certificate() {
+  local d=$1
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=shoal bench CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1 || die "openssl could not make the CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=shoal bench peer" \
+    -keyout "$d/peer.key" -out "$d/peer.csr" >/dev/null 2>&1 || die "openssl could not make the peer key"
+  printf 'extendedKeyUsage=serverAuth,clientAuth\n' >"$d/peer.ext"
+  openssl x509 -req -in "$d/peer.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/peer.ext" -out "$d/peer.pem" >/dev/null 2>&1 || die "openssl could not sign the peer certificate"
+}
+
 has_key() {
   local component=$1 key=${2,,}
   [[ -n ${KEYS[$component]:-} ]] ||
@@ -667,9 +683,16 @@ origin:
   listen: {address: $a0, port: $ORIGIN_PORT}
   dataDir: $dir/origin
 EOF
+  local tls=
+  if ((P2P_TLS)); then
+    has_key agent agent:p2p:tls:mode || die "--p2p-tls: this build of shoal has no p2p:tls"
+    make_peer_certificate "$dir/tls"
+    tls="    tls: {mode: strict, certificate: $dir/tls/peer.pem, key: $dir/tls/peer.key, caCertificate: $dir/tls/ca.pem}"
+  fi
   if ((origin_p2p)); then
     printf '  p2p:\n    listen: {address: %s, port: %d}\n' "$a0" "$ORIGIN_P2P_PORT" >>"$dir/origin.yaml"
     has_key origin origin:p2p:advertiseAddress && printf '    advertiseAddress: %s\n' "$a0" >>"$dir/origin.yaml"
+    [[ -z $tls ]] || printf '%s\n' "$tls" >>"$dir/origin.yaml"
   fi
   cat >"$dir/tracker.yaml" <<EOF
 tracker:
@@ -699,6 +722,7 @@ EOF
     if ((p2p)); then
       printf '  p2p:\n    listen: {address: %s, port: %d}\n' "$ai" "$AGENT_P2P_PORT" >>"$dir/agent-$i.yaml"
       has_key agent agent:p2p:advertiseAddress && printf '    advertiseAddress: %s\n' "$ai" >>"$dir/agent-$i.yaml"
+      [[ -z $tls ]] || printf '%s\n' "$tls" >>"$dir/agent-$i.yaml"
     fi
   done
 
@@ -763,6 +787,9 @@ EOF
   done
 
   log "shoal ($engine): $N hosts pulling from their agents (timeout ${TIMEOUT}s)"
+  if ((P2P_TLS)); then
+    notes+="${notes:+;}p2p tls"
+  fi
   if ((CLIENT_COPY)); then
     http_pulls shoal shoal_url file
     notes+="${notes:+;}client copy"
@@ -943,7 +970,7 @@ main() {
   N=$1 RATE=$2
   local size_arg=$3; shift 3
   local systems="shoal direct bt" no_build=0 s
-  TIMEOUT= NOTES= CLIENT_COPY=0
+  TIMEOUT= NOTES= CLIENT_COPY=0 P2P_TLS=0
   while (($#)); do
     case $1 in
       --systems) systems=${2:?--systems needs a list}; shift 2 ;;
@@ -952,6 +979,7 @@ main() {
       --notes) NOTES=${2:?--notes needs text}; shift 2 ;;
       --no-build) no_build=1; shift ;;
       --client-copy) CLIENT_COPY=1; shift ;;
+      --p2p-tls) P2P_TLS=1; shift ;;
       -h | --help) usage 0 ;;
       *) die "unknown option '$1' (see --help)" ;;
     esac
