@@ -54,8 +54,10 @@ summarize() {
       rest = substr($NF, length(prefix) + 1); sub(/^ +/, "", rest)
       side = substr(rest, 1, 1)
       if (side != "A" && side != "B") next
-      label = substr(rest, 3); sub(/ \(pair [0-9]+\)$/, "", label)
-      if (!match($NF, /\(pair [0-9]+\)$/)) next
+      # run.sh may append notes of its own after "(pair K)", separated by ";".
+      label = substr(rest, 3); sub(/ \(pair [0-9]+\)(;.*)?$/, "", label)
+      if (!match($NF, /\(pair [0-9]+\)(;|$)/)) next
+      if (substr($NF, RSTART + RLENGTH - 1, 1) == ";") RLENGTH--
       pair = substr($NF, RSTART + 6, RLENGTH - 7) + 0
       point = $col["n"] " hosts x " $col["rate"] ", " $col["size_bytes"] " bytes"
       if (!(point in seen)) { seen[point] = 1; points[++npoints] = point }
@@ -142,8 +144,9 @@ resolve() {
 }
 
 mkdir -p "$BENCH_DIR/ab"
-resolve "${SIDES[0]}"; BIN_A=$BIN LABEL_A=$LABEL
-resolve "${SIDES[1]}"; BIN_B=$BIN LABEL_B=$LABEL
+[[ $ARGS_A$ARGS_B != *,* ]] || die "--a-args and --b-args must not contain a comma (they go into the notes)"
+resolve "${SIDES[0]}"; BIN_A=$BIN LABEL_A=$LABEL${ARGS_A:+ $ARGS_A}
+resolve "${SIDES[1]}"; BIN_B=$BIN LABEL_B=$LABEL${ARGS_B:+ $ARGS_B}
 tag=${NOTES:+ $NOTES}
 rows=$(mktemp "$BENCH_DIR/ab/rows.XXXXXX")
 trap 'rm -f "$rows"' EXIT

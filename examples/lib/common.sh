@@ -52,10 +52,10 @@ start_dev() {
   wait_http http://127.0.0.1:16000/v2/
 }
 
-# start_component NAME CONFIG COMPONENT: runs `shoal COMPONENT --config CONFIG` in the background,
-# its log in $WORK/NAME.log (appended), its PID in PIDS and in LAST_PID.
+# start_component NAME CONFIG COMPONENT [OVERRIDES...]: runs `shoal COMPONENT --config CONFIG
+# OVERRIDES...` in the background, its log in $WORK/NAME.log (appended), its PID in PIDS and in LAST_PID.
 start_component() {
-  "${SHOAL[@]}" "$3" --config "$2" >>"$WORK/$1.log" 2>&1 &
+  "${SHOAL[@]}" "$3" --config "$2" "${@:4}" >>"$WORK/$1.log" 2>&1 &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }
