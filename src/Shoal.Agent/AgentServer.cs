@@ -80,14 +80,14 @@ public static class AgentServer
             services.AddSingleton<IBlobSource, OriginBlobSource>();
         }
         services.AddSingleton<AgentStats>();
+        services.AddSingleton<BlobLeases>();
         services.AddSingleton(sp =>
         {
-            // A blob being served when it goes keeps its open file (the bytes stay readable until it
-            // is closed); nothing the agent holds is the only copy. Its swarm stops seeding it, so
-            // the next pull downloads it afresh.
+            // A blob a request is serving stays (BlobCache.Lease); nothing the agent holds is the
+            // only copy. An evicted blob's swarm stops seeding it, so the next pull downloads it afresh.
             var stats = sp.GetRequiredService<AgentStats>();
             var engine = sp.GetService<PeerEngine>();
-            return new EvictionSweeper(sp.GetRequiredService<BlobStore>(), options.Eviction, static m => !m.Pinned, inUse: null,
+            return new EvictionSweeper(sp.GetRequiredService<BlobStore>(), options.Eviction, static m => !m.Pinned, sp.GetRequiredService<BlobLeases>().InUse,
                 stats.Evictions, stats.EvictedBytes, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<EvictionSweeper>(),
                 engine is null ? null : engine.Forget);
         });

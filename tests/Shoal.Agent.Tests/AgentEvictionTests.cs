@@ -39,6 +39,34 @@ public sealed class AgentEvictionTests
     }
 
     [Fact]
+    public async Task Sweep_BlobBeingServed_Stays_GoesOnceItsResponseEnded()
+    {
+        await using var cluster = await TestCluster.StartAsync(o => o.Eviction = new EvictionOptions { Capacity = 1_000_000 });
+        var agent = cluster.Agent;
+        var sweeper = agent.Services.GetRequiredService<EvictionSweeper>();
+        // Larger than what the sockets buffer: the agent is still writing while the client pauses.
+        var content = TestData.Random(24 * 1024 * 1024);
+        var digest = await cluster.PushBlobAsync(TestData.Repository, content);
+
+        using (var response = await agent.Client.GetAsync($"/v2/{TestData.Repository}/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var received = new byte[content.Length];
+            await body.ReadExactlyAsync(received.AsMemory(0, 1024 * 1024));
+            Assert.True(agent.Store.Contains(digest));
+
+            Assert.Equal(0, sweeper.Sweep()); // 24 MiB of a 1 MB cache, but a reader is on it
+
+            Assert.True(agent.Store.Contains(digest));
+            await body.ReadExactlyAsync(received.AsMemory(1024 * 1024));
+            Assert.Equal(content, received);
+        }
+        await Poll.UntilAsync(() => sweeper.Sweep() == 1);
+        Assert.False(agent.Store.Contains(digest));
+    }
+
+    [Fact]
     public async Task Sweep_TimeToIdle_EvictsWhatWasNotReadSince_PinnedStays()
     {
         await using var cluster = await TestCluster.StartAsync(o => o.Eviction = new EvictionOptions { TimeToIdle = TimeSpan.FromMilliseconds(1) });

@@ -20,7 +20,7 @@ public sealed class BlobCacheTests : IDisposable
     {
         _stats = new AgentStats(_services.GetRequiredService<IMeterFactory>());
         var store = new BlobStore(new BlobStoreOptions { Root = _dir.Path });
-        _cache = new BlobCache(store, _source, _stats, _lifetime, NullLogger<BlobCache>.Instance);
+        _cache = new BlobCache(store, _source, new BlobLeases(), _stats, _lifetime, NullLogger<BlobCache>.Instance);
     }
 
     public void Dispose()

@@ -21,9 +21,12 @@ internal sealed partial class BlobCache
     private readonly ConcurrentDictionary<Digest, Task<bool>> _downloads = new();
     private readonly ConcurrentDictionary<BlobDownload, byte> _streaming = new(ReferenceEqualityComparer.Instance);
 
-    public BlobCache(BlobStore store, IBlobSource source, AgentStats stats, IHostApplicationLifetime lifetime, ILogger<BlobCache> logger)
+    private readonly BlobLeases _leases;
+
+    public BlobCache(BlobStore store, IBlobSource source, BlobLeases leases, AgentStats stats, IHostApplicationLifetime lifetime, ILogger<BlobCache> logger)
     {
         Store = store;
+        _leases = leases;
         _source = source;
         _stats = stats;
         _logger = logger;
@@ -32,6 +35,13 @@ internal sealed partial class BlobCache
 
     /// <summary>The store blobs are served from; everything in it has been verified.</summary>
     public BlobStore Store { get; }
+
+    /// <summary>
+    /// Marks the blob in use (eviction leaves it alone) until the lease is disposed: taken before a
+    /// request looks the blob up and held until its response is written, so the cache sweeper
+    /// cannot remove it between "it is cached" and the reader's open file.
+    /// </summary>
+    public BlobLeases.Lease Lease(Digest digest) => _leases.Acquire(digest);
 
     /// <summary>The blob's length: from the store when cached, else asked of the source without downloading; null when unknown.</summary>
     public async Task<long?> StatAsync(BlobRequest request, CancellationToken cancellationToken)

@@ -111,6 +111,7 @@ internal static class PreloadEndpoint
         while (pending.TryDequeue(out var digest))
         {
             var record = await buildIndex.GetManifestAsync(repository, digest, cancellationToken);
+            using var lease = cache.Lease(digest);
             if (record is null || !await cache.EnsureAsync(new BlobRequest(digest, repository, null), cancellationToken))
             {
                 return null;

@@ -148,6 +148,7 @@ internal sealed partial class RegistryHandler
                 $"manifest {digest} is larger than {ManifestDocument.MaxSize} bytes");
             return;
         }
+        using var lease = _cache.Lease(digest);
         if (!await _cache.EnsureAsync(new BlobRequest(digest, name, request.Upstream), ct))
         {
             await RegistryErrors.WriteAsync(context, StatusCodes.Status404NotFound, RegistryErrorCode.MANIFEST_UNKNOWN, $"manifest {digest} of {name} is in no origin");
@@ -183,6 +184,7 @@ internal sealed partial class RegistryHandler
             await RegistryResponses.ServeBlobAsync(context, digest, size, static (_, _, _) => throw new InvalidOperationException("HEAD has no body"));
             return;
         }
+        using var lease = _cache.Lease(digest);
         if (await _cache.OpenAsync(blob, ct) is not { } content)
         {
             await BlobUnknownAsync(context, digest);

@@ -75,7 +75,7 @@ internal sealed class CommitFollowUp
         try
         {
             // The blob stops counting as persisted (evictable) in the same step as its task is queued.
-            await _queue.EnqueueAsync(tasks, cancellationToken, storage is null ? null : () => _store.UpdateFlags(digest, persisted: false));
+            await _queue.EnqueueAsync(tasks, storage is null ? null : () => _store.UpdateFlags(digest, persisted: false), cancellationToken);
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {

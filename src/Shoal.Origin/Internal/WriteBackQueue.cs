@@ -80,7 +80,7 @@ internal sealed class WriteBackQueue : IDisposable
     /// kept as it is. <paramref name="whileHeld"/> runs after the commit, before any other call of the
     /// queue (see <see cref="FinishWriteBackAsync"/>).
     /// </summary>
-    public async Task EnqueueAsync(IReadOnlyCollection<NewTask> tasks, CancellationToken cancellationToken, Action? whileHeld = null)
+    public async Task EnqueueAsync(IReadOnlyCollection<NewTask> tasks, Action? whileHeld, CancellationToken cancellationToken)
     {
         if (tasks.Count == 0)
         {
