@@ -162,6 +162,25 @@ public sealed partial class EngineTests
         Assert.Contains(results, r => r.ErrorMessage == "caCertificate is required when mode is strict");
     }
 
+    [Fact]
+    public void Tls_FilesThatAreNotPem_FailAtStart_NamingTheFile()
+    {
+        using var ca = new TestCertificateAuthority(Path.Combine(_root, "ca"));
+        var options = TlsOptions(P2PTlsMode.Strict, ca, "origin");
+        var garbage = Path.Combine(_root, "garbage.pem");
+        File.WriteAllText(garbage, "not a certificate");
+
+        options.Tls.Key = garbage;
+        var badKey = Assert.Throws<InvalidDataException>(() => new PeerEngine(options, new PeerEngineSetup()));
+        options.Tls.Key = Path.Combine(ca.Directory, "origin.key");
+        options.Tls.CaCertificate = garbage;
+        var badCa = Assert.Throws<InvalidDataException>(() => new PeerEngine(options, new PeerEngineSetup()));
+
+        Assert.Contains(garbage, badKey.Message, StringComparison.Ordinal);
+        Assert.StartsWith("p2p:tls", badKey.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"p2p:tls:caCertificate {garbage}", badCa.Message, StringComparison.Ordinal);
+    }
+
     private static P2POptions TlsOptions(P2PTlsMode mode, TestCertificateAuthority ca, string name)
     {
         var (certificate, key, _) = ca.Issue(name);

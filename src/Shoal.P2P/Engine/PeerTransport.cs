@@ -175,7 +175,24 @@ internal sealed partial class PeerTransport
         public static Credentials Load(P2PTlsOptions options)
         {
             var stamp = StampOf(options);
-            var leaf = X509Certificate2.CreateFromPemFile(options.Certificate!, options.Key);
+            X509Certificate2 leaf;
+            try
+            {
+                leaf = X509Certificate2.CreateFromPemFile(options.Certificate!, options.Key);
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                throw new InvalidDataException($"p2p:tls: no certificate with its private key in {options.Certificate} and {options.Key}: {ex.Message}", ex);
+            }
+            X509Certificate2Collection roots;
+            try
+            {
+                roots = CertificateTrust.LoadPem(options.CaCertificate!);
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or InvalidDataException)
+            {
+                throw new InvalidDataException($"p2p:tls:caCertificate {options.CaCertificate}: {ex.Message}", ex);
+            }
             var chain = new X509Certificate2Collection();
             chain.ImportFromPemFile(options.Certificate!);
             var intermediates = new X509Certificate2Collection();
@@ -187,7 +204,7 @@ internal sealed partial class PeerTransport
                 }
             }
             var context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
-            return new Credentials(context, CertificateTrust.LoadPem(options.CaCertificate!), stamp);
+            return new Credentials(context, roots, stamp);
         }
 
         /// <summary>The last write times of the three files (changes when any of them is replaced).</summary>
