@@ -33,7 +33,7 @@ internal sealed class AgentStats
         _blobsDownloaded = meter.CreateCounter<long>("shoal.agent.blobs.downloaded", "{blob}", "Blobs downloaded, verified and stored.");
         _bytesDownloaded = meter.CreateCounter<long>("shoal.agent.bytes.downloaded", "By", "Bytes of blobs downloaded, verified and stored.");
         _downloadsFailed = meter.CreateCounter<long>("shoal.agent.downloads.failed", "{download}", "Downloads that failed (upstream unavailable or corrupt content).");
-        Evictions = meter.CreateCounter<long>("shoal.agent.evictions", "{blob}", "Blobs evicted from the node's cache, by reason (capacity, idle).");
+        Evictions = meter.CreateCounter<long>("shoal.agent.evictions", "{blob}", "Blobs evicted from the node's cache, by reason (capacity, disk, idle).");
         EvictedBytes = meter.CreateCounter<long>("shoal.agent.evicted_bytes", "By", "Bytes of evicted blobs.");
     }
 

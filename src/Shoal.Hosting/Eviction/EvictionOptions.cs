@@ -3,8 +3,9 @@ using System.ComponentModel.DataAnnotations;
 namespace Shoal.Hosting.Eviction;
 
 /// <summary>
-/// Cache eviction (<c>origin:eviction</c>, <c>agent:eviction</c>), measured by the store's own
-/// accounting of blob bytes (not filesystem usage). Pinned blobs, and blobs the component still
+/// Cache eviction (<c>origin:eviction</c>, <c>agent:eviction</c>): by idle time, by the store's own
+/// accounting of blob bytes (<see cref="Capacity"/>), and by how full the filesystem under the store
+/// is (<see cref="DiskHighWatermark"/>). Pinned blobs, and blobs the component still
 /// needs (an origin's awaiting write-back or in use), are never evicted.
 /// </summary>
 public sealed class EvictionOptions : IValidatableObject
@@ -21,6 +22,23 @@ public sealed class EvictionOptions : IValidatableObject
     [Range(0.0, 1.0)]
     public double LowWatermark { get; set; } = 0.8;
 
+    /// <summary>
+    /// Above this fraction of the filesystem that holds the store in use (by anything, not only the
+    /// cache) the sweeper evicts least-recently-accessed blobs. Default 0: off; else 0.01–1.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double DiskHighWatermark { get; set; }
+
+    /// <summary>
+    /// The sweeper evicts down to this fraction of the filesystem in use (as far as the cache's own
+    /// blobs can take it). Default none: 0.1 below <see cref="DiskHighWatermark"/>.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double? DiskLowWatermark { get; set; }
+
+    /// <summary>The effective <see cref="DiskLowWatermark"/>.</summary>
+    internal double DiskTarget => DiskLowWatermark ?? Math.Max(0, DiskHighWatermark - 0.1);
+
     /// <summary>Blobs not accessed for this long are evicted whatever the cache's size. Default 0: off.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
     public TimeSpan TimeToIdle { get; set; }
@@ -35,6 +53,14 @@ public sealed class EvictionOptions : IValidatableObject
         if (LowWatermark > HighWatermark)
         {
             yield return new ValidationResult("lowWatermark must not be above highWatermark", [nameof(LowWatermark)]);
+        }
+        if (DiskHighWatermark is > 0 and < 0.01)
+        {
+            yield return new ValidationResult("diskHighWatermark must be 0 (off) or at least 0.01", [nameof(DiskHighWatermark)]);
+        }
+        if (DiskLowWatermark is { } low && low > DiskHighWatermark)
+        {
+            yield return new ValidationResult("diskLowWatermark must not be above diskHighWatermark", [nameof(DiskLowWatermark)]);
         }
     }
 }

@@ -8,9 +8,11 @@ namespace Shoal.Hosting.Eviction;
 
 /// <summary>
 /// Evicts a component's cached blobs every <see cref="EvictionOptions.Interval"/>: those idle longer
-/// than <see cref="EvictionOptions.TimeToIdle"/>, and, when the store's accounted bytes exceed the
-/// high watermark of <see cref="EvictionOptions.Capacity"/>, the least recently accessed down to the
-/// low watermark. Never a pinned blob, one the component says it still needs, or one in use. The
+/// than <see cref="EvictionOptions.TimeToIdle"/>; when the store's accounted bytes exceed the high
+/// watermark of <see cref="EvictionOptions.Capacity"/>, the least recently accessed down to the low
+/// watermark; and when the filesystem under the store is fuller than
+/// <see cref="EvictionOptions.DiskHighWatermark"/>, the least recently accessed until about enough is
+/// freed to bring it down to <see cref="EvictionOptions.DiskLowWatermark"/>. Never a pinned blob, one the component says it still needs, or one in use. The
 /// origin and the agent each run one over their own store, with their own meter's counters.
 /// </summary>
 public sealed partial class EvictionSweeper : BackgroundService
@@ -52,7 +54,7 @@ public sealed partial class EvictionSweeper : BackgroundService
     }
 
     /// <summary>True when eviction is configured at all.</summary>
-    public bool Enabled => _options.Capacity > 0 || _options.TimeToIdle > TimeSpan.Zero;
+    public bool Enabled => _options.Capacity > 0 || _options.TimeToIdle > TimeSpan.Zero || _options.DiskHighWatermark > 0;
 
     /// <summary>Runs one sweep; returns how many blobs it evicted.</summary>
     public int Sweep()
@@ -96,8 +98,36 @@ public sealed partial class EvictionSweeper : BackgroundService
                     Log.EvictionShort(_logger, _store.TotalBytes, (long)target);
                 }
             }
+            if (_options.DiskHighWatermark > 0 && DiskUsage() is var (total, used) && total > 0 && used > total * _options.DiskHighWatermark)
+            {
+                // Freeing a blob frees about its size on the filesystem; evict until that much is gone.
+                var toFree = used - (long)(total * _options.DiskTarget);
+                foreach (var blob in candidates)
+                {
+                    if (toFree <= 0)
+                    {
+                        break;
+                    }
+                    if (TryEvict(blob, "disk"))
+                    {
+                        evicted++;
+                        toFree -= blob.Size;
+                    }
+                }
+                if (toFree > 0)
+                {
+                    Log.DiskShort(_logger, _store.Root, used, total, _options.DiskTarget);
+                }
+            }
             return evicted;
         }
+    }
+
+    /// <summary>The size and used bytes of the filesystem that holds the store (statvfs): what <c>df</c> shows.</summary>
+    private (long Total, long Used) DiskUsage()
+    {
+        var drive = new DriveInfo(_store.Root);
+        return (drive.TotalSize, drive.TotalSize - drive.AvailableFreeSpace);
     }
 
     private bool TryEvict(BlobInfo blob, string reason)
@@ -157,6 +187,9 @@ public sealed partial class EvictionSweeper : BackgroundService
 
         [LoggerMessage(2, LogLevel.Warning, "Eviction could not get the cache below its low watermark: {Bytes} bytes, target {Target} (the rest is pinned, still needed or in use)")]
         public static partial void EvictionShort(ILogger logger, long bytes, long target);
+
+        [LoggerMessage(4, LogLevel.Warning, "Eviction could not get the filesystem under {Root} below its disk low watermark: {Used} of {Total} bytes in use, target {Target:P0} (the rest is not the cache's, or pinned, still needed or in use)")]
+        public static partial void DiskShort(ILogger logger, string root, long used, long total, double target);
 
         [LoggerMessage(3, LogLevel.Warning, "The eviction sweep failed")]
         public static partial void SweepFailed(ILogger logger, Exception exception);

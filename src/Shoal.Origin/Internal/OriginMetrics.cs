@@ -17,7 +17,7 @@ internal sealed class OriginMetrics
         BlobsCommitted = Meter.CreateCounter<long>("shoal.origin.blobs_committed", "{blob}", "Uploaded blobs verified and stored (new ones only).");
         Replications = Meter.CreateCounter<long>("shoal.origin.replications", "{copy}", "Copies of uploaded blobs sent to other owners, by outcome (ok, failed).");
         WriteBacks = Meter.CreateCounter<long>("shoal.origin.writebacks", "{blob}", "Write-back attempts of uploaded blobs to their backend, by outcome (ok, failed).");
-        Evictions = Meter.CreateCounter<long>("shoal.origin.evictions", "{blob}", "Blobs evicted from the cache, by reason (capacity, idle).");
+        Evictions = Meter.CreateCounter<long>("shoal.origin.evictions", "{blob}", "Blobs evicted from the cache, by reason (capacity, disk, idle).");
         EvictedBytes = Meter.CreateCounter<long>("shoal.origin.evicted_bytes", "By", "Bytes of evicted blobs.");
         MetaInfoPending = Meter.CreateCounter<long>("shoal.origin.metainfo.pending", "{request}", "Metainfo requests answered 202 Accepted: the blob was still being fetched (the caller asks again).");
     }
