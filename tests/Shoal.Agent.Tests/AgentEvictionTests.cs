@@ -70,44 +70,33 @@ public sealed class AgentEvictionTests
     public async Task Sweep_FilesystemFullerThanTheDiskHighWatermark_EvictsLeastRecentlyReadUntilEnoughIsFreed()
     {
         // A real filesystem of 16 MiB (tmpfs) under the agent's data directory.
-        using var dir = new TempDirectory();
-        var mountPoint = dir.CreateSubdirectory("agent");
-        (await ExternalProcess.RunAsync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", mountPoint], TimeSpan.FromSeconds(10))).EnsureSuccess();
-        try
+        await using var disk = await TmpfsMount.CreateAsync(16);
+        await using var cluster = await TestCluster.StartAsync(o =>
         {
-            await using var cluster = await TestCluster.StartAsync(o =>
-            {
-                o.DataDir = mountPoint;
-                o.Eviction = new EvictionOptions { DiskHighWatermark = 0.5, DiskLowWatermark = 0.3 };
-            });
-            var agent = cluster.Agent;
-            var digests = new List<Digest>();
-            for (var i = 0; i < 3; i++)
-            {
-                var content = TestData.Random(3 * 1024 * 1024);
-                digests.Add(await cluster.PushBlobAsync(TestData.Repository, content));
-                Assert.Equal(content, await agent.Client.GetByteArrayAsync($"/v2/{TestData.Repository}/blobs/{digests[i]}"));
-                await Task.Delay(20); // distinct last-read times
-            }
-            var disk = new DriveInfo(mountPoint);
-            Assert.True(disk.TotalSize - disk.AvailableFreeSpace > disk.TotalSize / 2, "9 MiB of blobs fill more than half of 16 MiB");
-
-            // About 4.8 MiB must go to get down to 30 %: the two least recently read blobs.
-            var evicted = agent.Services.GetRequiredService<EvictionSweeper>().Sweep();
-
-            Assert.Equal(2, evicted);
-            Assert.False(agent.Store.Contains(digests[0]));
-            Assert.False(agent.Store.Contains(digests[1]));
-            Assert.True(agent.Store.Contains(digests[2]));
-            disk = new DriveInfo(mountPoint);
-            Assert.True(disk.TotalSize - disk.AvailableFreeSpace < disk.TotalSize / 2);
-            var metrics = await agent.Client.GetStringAsync("/metrics");
-            Assert.Contains("shoal_agent_evictions_total{reason=\"disk\"} 2", metrics, StringComparison.Ordinal);
-        }
-        finally
+            o.DataDir = disk.Path;
+            o.Eviction = new EvictionOptions { DiskHighWatermark = 0.5, DiskLowWatermark = 0.3 };
+        });
+        var agent = cluster.Agent;
+        var digests = new List<Digest>();
+        for (var i = 0; i < 3; i++)
         {
-            (await ExternalProcess.RunAsync("umount", ["-l", mountPoint], TimeSpan.FromSeconds(10))).EnsureSuccess();
+            var content = TestData.Random(3 * 1024 * 1024);
+            digests.Add(await cluster.PushBlobAsync(TestData.Repository, content));
+            Assert.Equal(content, await agent.Client.GetByteArrayAsync($"/v2/{TestData.Repository}/blobs/{digests[i]}"));
+            await Task.Delay(20); // distinct last-read times
         }
+        Assert.True(disk.UsedBytes > disk.TotalBytes / 2, "9 MiB of blobs fill more than half of 16 MiB");
+
+        // About 4.8 MiB must go to get down to 30 %: the two least recently read blobs.
+        var evicted = agent.Services.GetRequiredService<EvictionSweeper>().Sweep();
+
+        Assert.Equal(2, evicted);
+        Assert.False(agent.Store.Contains(digests[0]));
+        Assert.False(agent.Store.Contains(digests[1]));
+        Assert.True(agent.Store.Contains(digests[2]));
+        Assert.True(disk.UsedBytes < disk.TotalBytes / 2);
+        var metrics = await agent.Client.GetStringAsync("/metrics");
+        Assert.Contains("shoal_agent_evictions_total{reason=\"disk\"} 2", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

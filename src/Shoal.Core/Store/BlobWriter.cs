@@ -25,15 +25,23 @@ public sealed class BlobWriter : IAsyncDisposable
         _tempPath = tempPath;
         _expectedLength = expectedLength;
         _hasher = new BlobHasher(expectedLength);
-        _file = new FileStream(tempPath, new FileStreamOptions
+        try
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            Options = FileOptions.Asynchronous,
-            BufferSize = 0,
-            PreallocationSize = expectedLength ?? 0,
-        });
+            _file = new FileStream(tempPath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                Options = FileOptions.Asynchronous,
+                BufferSize = 0,
+                PreallocationSize = expectedLength ?? 0,
+            });
+        }
+        catch (IOException ex) when (expectedLength > 0 && DiskFull.Explain(ex, Path.GetDirectoryName(tempPath)!, expectedLength.Value) is { } full)
+        {
+            // The runtime removes the file whose preallocation failed.
+            throw full;
+        }
     }
 
     /// <summary>Bytes written so far.</summary>

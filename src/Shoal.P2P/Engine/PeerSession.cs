@@ -354,7 +354,16 @@ internal sealed partial class PeerSession
             {
                 _engine.Stats.Verified();
                 var started = _engine.DiskWatch.Started();
-                file.WritePiece(index, assembly.Buffer.AsSpan(0, pieceSize));
+                try
+                {
+                    file.WritePiece(index, assembly.Buffer.AsSpan(0, pieceSize));
+                }
+                catch (IOException ex)
+                {
+                    // Our disk, not the peer: no other peer's copy of the piece would fare better.
+                    _swarm.Post(new SwarmEvent.StoreFailed(index, ex));
+                    return;
+                }
                 NoteFileCall(started, "write");
             }
             else

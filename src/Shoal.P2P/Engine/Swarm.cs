@@ -257,6 +257,15 @@ internal sealed partial class Swarm
             case SwarmEvent.Committed committed:
                 OnCommitted(committed.Failure);
                 break;
+            case SwarmEvent.StoreFailed failed when !_stopping:
+                // A full or failing disk: stop here rather than fetch piece after piece that cannot
+                // be stored. The partial download goes too, giving its space back; the next request
+                // for the blob starts afresh.
+                Log.StoreFailed(_logger, failed.Index, Info.Digest, failed.Failure.Message);
+                Download?.Fail(new IOException($"storing {Info.Digest} failed: {failed.Failure.Message}", failed.Failure));
+                _partials?.Delete(Info.Digest);
+                _stopping = true;
+                break;
             case SwarmEvent.Forgotten when _committed:
                 // Evicted from the store: stop seeding (the open file would keep the bytes alive),
                 // so the next pull of the blob downloads and stores it again.
@@ -1031,6 +1040,9 @@ internal sealed partial class Swarm
 
         [LoggerMessage(3, LogLevel.Error, "Commit of {Digest} failed: {Reason}")]
         public static partial void CommitFailed(ILogger logger, Core.Digest digest, string reason);
+
+        [LoggerMessage(41, LogLevel.Error, "Storing piece {Index} of {Digest} failed, the download stops: {Reason}")]
+        public static partial void StoreFailed(ILogger logger, int index, Core.Digest digest, string reason);
 
         [LoggerMessage(4, LogLevel.Debug, "Swarm of {Digest} is idle; closing it")]
         public static partial void Idle(ILogger logger, Core.Digest digest);

@@ -57,6 +57,9 @@ internal abstract record SwarmEvent
         public static readonly Forgotten Instance = new();
     }
 
+    /// <summary>A verified piece could not be written to our own disk (full, or failing): the download cannot go on.</summary>
+    public sealed record StoreFailed(int Index, IOException Failure) : SwarmEvent;
+
     /// <summary>The commit of the finished download ended (null on success, else why it failed).</summary>
     public sealed record Committed(Exception? Failure) : SwarmEvent;
 }
