@@ -81,6 +81,7 @@ public static class ServiceHost
             });
         });
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<IStartupFilter>(new DiskFullAnswers(component));
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<PrometheusMetrics>();
         return builder;

@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Http;
-using Shoal.Core.IO;
 
 namespace Shoal.Origin.Internal;
 
 /// <summary>
-/// Turns a malformed request body (short of its Content-Length, bad chunking) into a 400, a full
-/// disk into a 507 (the blob was not stored; the writer removed what it had written), and a client
-/// that went away mid-request into silence, instead of unhandled-exception noise.
+/// Turns a malformed request body (short of its Content-Length, bad chunking) into a 400 and a
+/// client that went away mid-request into silence, instead of unhandled-exception noise. (A full
+/// disk is answered 507 by every component alike, see Shoal.Hosting's DiskFullAnswers.)
 /// </summary>
 internal sealed class RequestFailureFilter : IEndpointFilter
 {
@@ -19,10 +18,6 @@ internal sealed class RequestFailureFilter : IEndpointFilter
         catch (BadHttpRequestException ex)
         {
             return Problems.Create(ex.StatusCode, "bad request", ex.Message);
-        }
-        catch (IOException ex) when (DiskFull.Is(ex) && !context.HttpContext.RequestAborted.IsCancellationRequested)
-        {
-            return Problems.Create(StatusCodes.Status507InsufficientStorage, "insufficient storage", "the origin's disk is full: " + ex.Message);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && context.HttpContext.RequestAborted.IsCancellationRequested)
         {
