@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using Shoal.Core.Security;
 
 namespace Shoal.Hosting;
@@ -23,14 +22,9 @@ public static class HttpClients
             MaxConnectionsPerServer = 256,
             UseProxy = false,
         };
-        if (tls is not null && (tls.InsecureSkipVerify || !string.IsNullOrEmpty(tls.CaCertificate)))
+        if (tls is not null && CertificateTrust.ClientOptions(tls.CaCertificate, tls.InsecureSkipVerify) is { } ssl)
         {
-            var extra = string.IsNullOrEmpty(tls.CaCertificate) ? [] : CertificateTrust.LoadPem(tls.CaCertificate);
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors)
-                    => tls.InsecureSkipVerify || CertificateTrust.AcceptsServer(certificate, chain, errors, extra),
-            };
+            handler.SslOptions = ssl;
         }
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }

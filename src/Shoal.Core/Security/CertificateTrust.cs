@@ -23,11 +23,30 @@ public static class CertificateTrust
     }
 
     /// <summary>
+    /// The TLS options of an HTTP client that trusts the system store and the CA certificates of the
+    /// PEM file <paramref name="caCertificate"/> (or, with <paramref name="insecureSkipVerify"/>, any
+    /// certificate: testing only). Null when neither is configured: the platform's defaults apply.
+    /// </summary>
+    public static SslClientAuthenticationOptions? ClientOptions(string? caCertificate, bool insecureSkipVerify)
+    {
+        if (!insecureSkipVerify && string.IsNullOrEmpty(caCertificate))
+        {
+            return null;
+        }
+        var extra = string.IsNullOrEmpty(caCertificate) ? [] : LoadPem(caCertificate);
+        return new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, chain, errors)
+                => insecureSkipVerify || AcceptsServer(certificate, chain, errors, extra),
+        };
+    }
+
+    /// <summary>
     /// The check of a server certificate by a client that trusts the system store and <paramref name="extraRoots"/>:
     /// true when the platform found no fault, or its only fault is a chain that does not reach a
     /// system root but does reach one of <paramref name="extraRoots"/>. A wrong host name is never forgiven.
     /// </summary>
-    public static bool AcceptsServer(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection extraRoots)
+    private static bool AcceptsServer(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection extraRoots)
     {
         if (errors == SslPolicyErrors.None)
         {

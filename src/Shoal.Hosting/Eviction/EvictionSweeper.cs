@@ -32,20 +32,20 @@ public sealed partial class EvictionSweeper : BackgroundService
     /// <param name="store">The cache.</param>
     /// <param name="options">Capacity, watermarks, time to idle, interval.</param>
     /// <param name="evictable">Whether a blob may go at all, by its flags (e.g. not pinned, written back).</param>
-    /// <param name="inUse">Whether a blob is in use right now (served, copied); null when nothing is leased.</param>
-    /// <param name="evictions">Counts evicted blobs, tagged with the <c>reason</c> (capacity, idle).</param>
+    /// <param name="inUse">Whether a blob is in use right now (being served, copied, written back).</param>
+    /// <param name="evictions">Counts evicted blobs, tagged with the <c>reason</c> (capacity, disk, idle).</param>
     /// <param name="evictedBytes">Counts their bytes.</param>
     /// <param name="time">The clock of idleness and of the sweeps.</param>
     /// <param name="logger">Where evictions are logged.</param>
     /// <param name="evicted">Told of each blob once it is gone (e.g. so the peer-to-peer engine stops seeding it).</param>
-    public EvictionSweeper(BlobStore store, EvictionOptions options, Func<BlobMetadata, bool> evictable, Func<Digest, bool>? inUse,
+    public EvictionSweeper(BlobStore store, EvictionOptions options, Func<BlobMetadata, bool> evictable, Func<Digest, bool> inUse,
         Counter<long> evictions, Counter<long> evictedBytes, TimeProvider time, ILogger logger, Action<Digest>? evicted = null)
     {
         _evicted = evicted;
         _store = store;
         _options = options;
         _evictable = evictable;
-        _inUse = inUse ?? (static _ => false);
+        _inUse = inUse;
         _evictions = evictions;
         _evictedBytes = evictedBytes;
         _time = time;
@@ -81,46 +81,49 @@ public sealed partial class EvictionSweeper : BackgroundService
             }
             if (_options.Capacity > 0 && _store.TotalBytes > _options.Capacity * _options.HighWatermark)
             {
-                var target = _options.Capacity * _options.LowWatermark;
-                foreach (var blob in candidates)
+                var target = (long)(_options.Capacity * _options.LowWatermark);
+                var (count, enough) = EvictOldest(candidates, _store.TotalBytes - target, "capacity");
+                evicted += count;
+                if (!enough)
                 {
-                    if (_store.TotalBytes <= target)
-                    {
-                        break;
-                    }
-                    if (TryEvict(blob, "capacity"))
-                    {
-                        evicted++;
-                    }
-                }
-                if (_store.TotalBytes > target)
-                {
-                    Log.EvictionShort(_logger, _store.TotalBytes, (long)target);
+                    Log.EvictionShort(_logger, _store.TotalBytes, target);
                 }
             }
             if (_options.DiskHighWatermark > 0 && DiskUsage() is var (total, used) && total > 0 && used > total * _options.DiskHighWatermark)
             {
-                // Freeing a blob frees about its size on the filesystem; evict until that much is gone.
-                var toFree = used - (long)(total * _options.DiskTarget);
-                foreach (var blob in candidates)
-                {
-                    if (toFree <= 0)
-                    {
-                        break;
-                    }
-                    if (TryEvict(blob, "disk"))
-                    {
-                        evicted++;
-                        toFree -= blob.Size;
-                    }
-                }
-                if (toFree > 0)
+                // Freeing a blob frees about its size on the filesystem.
+                var (count, enough) = EvictOldest(candidates, used - (long)(total * _options.DiskTarget), "disk");
+                evicted += count;
+                if (!enough)
                 {
                     Log.DiskShort(_logger, _store.Root, used, total, _options.DiskTarget);
                 }
             }
             return evicted;
         }
+    }
+
+    /// <summary>
+    /// Evicts <paramref name="candidates"/> in their order (least recently accessed first) until
+    /// <paramref name="bytes"/> are freed; returns how many went and whether that was enough (the
+    /// rest being pinned, still needed, in use or already gone).
+    /// </summary>
+    private (int Evicted, bool Enough) EvictOldest(List<BlobInfo> candidates, long bytes, string reason)
+    {
+        var evicted = 0;
+        foreach (var blob in candidates)
+        {
+            if (bytes <= 0)
+            {
+                break;
+            }
+            if (TryEvict(blob, reason))
+            {
+                evicted++;
+                bytes -= blob.Size;
+            }
+        }
+        return (evicted, bytes <= 0);
     }
 
     /// <summary>The size and used bytes of the filesystem that holds the store (statvfs): what <c>df</c> shows.</summary>

@@ -148,7 +148,8 @@ internal sealed partial class PeerTransport
         lock (_lock)
         {
             var current = _credentials!;
-            if (current.Stamp == Credentials.StampOf(_options))
+            var stamp = Credentials.StampOf(_options);
+            if (current.Stamp == stamp)
             {
                 return current;
             }
@@ -160,7 +161,7 @@ internal sealed partial class PeerTransport
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or InvalidDataException)
             {
                 Log.ReloadFailed(_logger, ex.Message);
-                _credentials = current with { Stamp = Credentials.StampOf(_options) };
+                _credentials = current with { Stamp = stamp };
             }
             return _credentials;
         }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Security;
 using Shoal.Core.Security;
 using System.Text;
 using System.Text.Json;
@@ -430,15 +429,9 @@ internal sealed class RegistryClient : IDisposable
             UseCookies = false,
             MaxConnectionsPerServer = 64,
         };
-        if (options.InsecureSkipVerify || !string.IsNullOrEmpty(options.CaCertificate))
+        if (CertificateTrust.ClientOptions(options.CaCertificate, options.InsecureSkipVerify) is { } ssl)
         {
-            var extra = string.IsNullOrEmpty(options.CaCertificate) ? [] : CertificateTrust.LoadPem(options.CaCertificate);
-            var insecure = options.InsecureSkipVerify;
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors)
-                    => insecure || CertificateTrust.AcceptsServer(certificate, chain, errors, extra),
-            };
+            handler.SslOptions = ssl;
         }
         return new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
