@@ -82,9 +82,8 @@ public sealed partial class EvictionSweeper : BackgroundService
             if (_options.Capacity > 0 && _store.TotalBytes > _options.Capacity * _options.HighWatermark)
             {
                 var target = (long)(_options.Capacity * _options.LowWatermark);
-                var (count, enough) = EvictOldest(candidates, _store.TotalBytes - target, "capacity");
-                evicted += count;
-                if (!enough)
+                evicted += EvictOldest(candidates, _ => _store.TotalBytes <= target, "capacity").Evicted;
+                if (_store.TotalBytes > target)
                 {
                     Log.EvictionShort(_logger, _store.TotalBytes, target);
                 }
@@ -92,9 +91,10 @@ public sealed partial class EvictionSweeper : BackgroundService
             if (_options.DiskHighWatermark > 0 && DiskUsage() is var (total, used) && total > 0 && used > total * _options.DiskHighWatermark)
             {
                 // Freeing a blob frees about its size on the filesystem.
-                var (count, enough) = EvictOldest(candidates, used - (long)(total * _options.DiskTarget), "disk");
+                var toFree = used - (long)(total * _options.DiskTarget);
+                var (count, freed) = EvictOldest(candidates, freed => freed >= toFree, "disk");
                 evicted += count;
-                if (!enough)
+                if (freed < toFree)
                 {
                     Log.DiskShort(_logger, _store.Root, used, total, _options.DiskTarget);
                 }
@@ -105,25 +105,25 @@ public sealed partial class EvictionSweeper : BackgroundService
 
     /// <summary>
     /// Evicts <paramref name="candidates"/> in their order (least recently accessed first) until
-    /// <paramref name="bytes"/> are freed; returns how many went and whether that was enough (the
-    /// rest being pinned, still needed, in use or already gone).
+    /// <paramref name="enough"/>, given the bytes freed so far, says so; returns how many went and their bytes.
     /// </summary>
-    private (int Evicted, bool Enough) EvictOldest(List<BlobInfo> candidates, long bytes, string reason)
+    private (int Evicted, long Freed) EvictOldest(List<BlobInfo> candidates, Func<long, bool> enough, string reason)
     {
         var evicted = 0;
+        var freed = 0L;
         foreach (var blob in candidates)
         {
-            if (bytes <= 0)
+            if (enough(freed))
             {
                 break;
             }
             if (TryEvict(blob, reason))
             {
                 evicted++;
-                bytes -= blob.Size;
+                freed += blob.Size;
             }
         }
-        return (evicted, bytes <= 0);
+        return (evicted, freed);
     }
 
     /// <summary>The size and used bytes of the filesystem that holds the store (statvfs): what <c>df</c> shows.</summary>
