@@ -38,6 +38,12 @@
 #                      with one verified copy per host: the agent's, curl's, aria2c's
 #   --p2p-tls          shoal: peers speak mutual TLS (p2p:tls:mode strict, one certificate of a
 #                      throw-away CA made with openssl for every peer; rows noted "p2p tls")
+#   --agent-args OPTS  shoal: extra 'shoal agent' arguments (as BENCH_AGENT_ARGS, added to it), e.g.
+#                      "--agent:p2p:maxConnectionsPerBlob=16"; so `ab.sh --b-args` can compare settings
+#   --origin-args OPTS shoal: likewise for 'shoal origin' (BENCH_ORIGIN_ARGS)
+#   --link-trace       every host's upload and download sampled every 50 ms during the timed pull;
+#                      a table per system in $RUN/SYSTEM.links.md (host 0's upload and the agents'
+#                      downloads per quarter second, each host's mean): where a link sat idle
 #   --notes TEXT       free text for the notes column of every row
 #
 # Environment:
@@ -379,6 +385,69 @@ stop_sampler() {
   SAMPLER_PID=
 }
 
+# --link-trace: every host's link, sampled every 50 ms through the timed pull from the switch's side
+# (/proc/PID/net/dev of a process in the switch namespace; shell builtins only, no fork per sample):
+# a line "EPOCH vI RX TX ..." per sample, vI's RX being what host I uploaded, TX what it downloaded,
+# in bytes on the wire. end_timed turns it into rates (link_report).
+LINK_PID= LINK_SAMPLER_PID=
+start_link_trace() {
+  local out=$1 secs=$2
+  ((LINK_TRACE)) || return 0
+  : >"$out"
+  ip netns exec "$SW" sleep "$((secs + 10))" &
+  LINK_PID=$!
+  link_sampler "$out" "$LINK_PID" "$secs" &
+  LINK_SAMPLER_PID=$!
+}
+stop_link_trace() {
+  [[ -n $LINK_SAMPLER_PID ]] || return 0
+  kill "$LINK_SAMPLER_PID" "$LINK_PID" 2>/dev/null || true
+  wait "$LINK_SAMPLER_PID" "$LINK_PID" 2>/dev/null || true
+  LINK_SAMPLER_PID= LINK_PID=
+}
+link_sampler() {
+  local out=$1 src=/proc/$2/net/dev secs=$3 n l line lines=()
+  for ((n = 0; n < secs * 20; n++)); do
+    mapfile -t lines <"$src" 2>/dev/null || return 0
+    # (Until the sleeper has entered the switch namespace its view is the machine's: no vI there.)
+    [[ ${lines[*]} == *" v0:"* ]] || { nap 0.01; continue; }
+    line=$EPOCHREALTIME
+    for l in "${lines[@]:2}"; do
+      set -- ${l/:/ }
+      [[ $1 == v* ]] && line+=" $1 $2 ${10}"
+    done
+    echo "$line" >>"$out"
+    nap 0.05
+  done
+}
+
+# link_report FILE T0 WALL: host 0's upload and the agents' downloads (min / mean / max over the
+# hosts) in Mbit/s per quarter second from T0 to WALL, then each host's mean up and down over the
+# whole pull: where a link sat idle while others waited.
+link_report() {
+  awk -v t0="$2" -v wall="$3" -v n="$N" '
+    function at(t,    k) { for (k = 1; k < rows && ts[k] < t; k++); return k }
+    { ts[++rows] = $1; for (i = 2; i < NF; i += 3) { h = substr($i, 2); up[rows, h] = $(i + 1); dn[rows, h] = $(i + 2) } }
+    END {
+      if (rows < 2) { print "(no samples)"; exit }
+      print "| t s | h0 up Mbit/s | agents down min / mean / max | agents up mean |"
+      print "|--:|--:|--:|--:|"
+      for (t = 0; t < wall + 0.25; t += 0.25) {
+        a = at(t0 + t); b = at(t0 + t + 0.25); dt = ts[b] - ts[a]; if (dt <= 0) continue
+        mn = 1e9; mx = 0; sd = 0; su = 0
+        for (h = 1; h <= n; h++) {
+          d = (dn[b, h] - dn[a, h]) * 8 / dt / 1e6; sd += d; if (d < mn) mn = d; if (d > mx) mx = d
+          su += (up[b, h] - up[a, h]) * 8 / dt / 1e6
+        }
+        printf "| %.2f | %.1f | %.1f / %.1f / %.1f | %.1f |\n", t, (up[b, 0] - up[a, 0]) * 8 / dt / 1e6, mn, sd / n, mx, su / n
+      }
+      a = at(t0); b = at(t0 + wall); dt = ts[b] - ts[a]
+      print ""; print "| host | up Mbit/s | down Mbit/s |"; print "|---|--:|--:|"
+      for (h = 0; h <= n; h++)
+        printf "| h%d | %.1f | %.1f |\n", h, (up[b, h] - up[a, h]) * 8 / dt / 1e6, (dn[b, h] - dn[a, h]) * 8 / dt / 1e6
+    }' "$1"
+}
+
 # Machine CPU over 2 s with nothing of ours running -> CPU_BEFORE. Other tenants of the machine
 # show up here: above BENCH_IDLE_MAX % wait (at most BENCH_IDLE_WAIT s) for them to calm down.
 CPU_BEFORE=0
@@ -539,6 +608,7 @@ begin_timed() {
   proc_snapshot >"$RUN/$name.procs0"
   UPLOADS0=$(uploads)
   start_sampler "$RUN/$name.cpu" "$TIMEOUT"
+  start_link_trace "$RUN/$name.links" "$TIMEOUT"
   T0=$EPOCHREALTIME
 }
 
@@ -552,6 +622,7 @@ end_timed() {
   read -r egress peers < <(awk -v a="$UPLOADS0" -v b="$(uploads)" \
     'BEGIN { n = split(a, x, " "); split(b, y, " "); for (k = 2; k <= n; k++) p += y[k] - x[k]; printf "%.0f %.0f\n", y[1] - x[1], p }')
   stop_sampler
+  stop_link_trace
   proc_snapshot >"$RUN/$name.procs1"
   read -r proc_cpu rss < <(proc_usage "$RUN/$name.procs0" "$RUN/$name.procs1")
   read -r cpu_avg cpu_max < <(cpu_summary "$RUN/$name.cpu")
@@ -570,6 +641,10 @@ end_timed() {
     FAILED=1
   else
     wall=$last
+  fi
+  if ((LINK_TRACE)); then
+    link_report "$RUN/$name.links" "$T0" "$wall" >"$RUN/$system.links.md"
+    log "$system: link trace in $RUN/$system.links.md"
   fi
   bound=$(calc "$SIZE * 8 / $BPS")
   copies=$(calc "$egress / $SIZE")
@@ -970,7 +1045,7 @@ main() {
   N=$1 RATE=$2
   local size_arg=$3; shift 3
   local systems="shoal direct bt" no_build=0 s
-  TIMEOUT= NOTES= CLIENT_COPY=0 P2P_TLS=0
+  TIMEOUT= NOTES= CLIENT_COPY=0 P2P_TLS=0 LINK_TRACE=0
   while (($#)); do
     case $1 in
       --systems) systems=${2:?--systems needs a list}; shift 2 ;;
@@ -980,6 +1055,9 @@ main() {
       --no-build) no_build=1; shift ;;
       --client-copy) CLIENT_COPY=1; shift ;;
       --p2p-tls) P2P_TLS=1; shift ;;
+      --link-trace) LINK_TRACE=1; shift ;;
+      --agent-args) BENCH_AGENT_ARGS="${BENCH_AGENT_ARGS:+$BENCH_AGENT_ARGS }${2:?}"; shift 2 ;;
+      --origin-args) BENCH_ORIGIN_ARGS="${BENCH_ORIGIN_ARGS:+$BENCH_ORIGIN_ARGS }${2:?}"; shift 2 ;;
       -h | --help) usage 0 ;;
       *) die "unknown option '$1' (see --help)" ;;
     esac

@@ -99,6 +99,9 @@ internal sealed partial class PeerSession
     /// <summary>Loop: smoothed download rate from this peer, bytes per second.</summary>
     public double Rate { get; set; }
 
+    /// <summary>Loop: the shortest time a piece took from our request to its arrival lately (sizes the request pipeline).</summary>
+    public RecentMinimum Latency;
+
     /// <summary>Loop: sent bytes at the last throughput sample.</summary>
     public long SampledSent { get; set; }
 

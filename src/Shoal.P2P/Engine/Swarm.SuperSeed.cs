@@ -117,6 +117,10 @@ internal sealed partial class Swarm
             return;
         }
         _pieceUploads++;
+        if (_sentCount[index] == 0)
+        {
+            Log.FirstSent(_logger, index, Info.Digest, session.Address);
+        }
         if (_sentCount[index]++ == 0 && ++_piecesSentOnce == _sentCount.Length)
         {
             Log.SentOnce(_logger, Info.Digest, _time.GetElapsedTime(_firstOfferAt).TotalSeconds, _pieceUploads - _sentCount.Length);
@@ -251,6 +255,9 @@ internal sealed partial class Swarm
     {
         [LoggerMessage(20, LogLevel.Information, "Every piece of {Digest} was sent once {Seconds:F2} s after the first offer; {Extra} piece uploads beyond one copy")]
         public static partial void SentOnce(ILogger logger, Core.Digest digest, double seconds, long extra);
+
+        [LoggerMessage(22, LogLevel.Trace, "Piece {Index} of {Digest} sent for the first time, to {Address}")]
+        public static partial void FirstSent(ILogger logger, int index, Core.Digest digest, string address);
 
         [LoggerMessage(21, LogLevel.Information, "Agent {Address} is alone in the swarm of {Digest}: it is offered the whole blob")]
         public static partial void OfferedAll(ILogger logger, Core.Digest digest, string address);

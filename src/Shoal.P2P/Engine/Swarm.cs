@@ -47,18 +47,6 @@ internal sealed partial class Swarm
 
     private static readonly TimeSpan MaxBusyBackoff = TimeSpan.FromSeconds(4);
     /// <summary>
-    /// The least kept requested from any peer. Small on purpose: every peer gets a request or two, and
-    /// the rest goes to peers as fast as they deliver (more than this from a peer only as its rate
-    /// earns it). Deep minimums park pieces in long upload queues of busy peers while idle ones have
-    /// nothing asked of them: 2 MiB per peer measured ~5 % slower at 8 hosts than 512 KiB.
-    /// </summary>
-    private const long MinPipelineBytes = 512L * 1024;
-    private const long MaxPipelineBytes = 64L * 1024 * 1024;
-
-    /// <summary>Seconds of data kept requested from a peer: a generous bandwidth-delay product for LAN and WAN links.</summary>
-    private const double PipelineSeconds = 0.25;
-
-    /// <summary>
     /// An agent peer that can already ask us for at least this many pieces it lacks is not told of a
     /// new piece at once: the Have is held (at most <see cref="HaveHoldTime"/>) and leaves with the
     /// others held for that peer, or with the next request we send it. A peer with little to ask of
@@ -389,7 +377,13 @@ internal sealed partial class Swarm
             }
             return;
         }
+        var latency = peer is null ? null : _picker.RequestAge(peer, index);
+        if (latency is { } sample)
+        {
+            session.Latency.Add(sample, _time.GetTimestamp(), _time);
+        }
         File.MarkVerified(index);
+        Log.PieceStored(_logger, index, Info.Digest, session.Address, session.IsOrigin ? "origin" : "agent", (latency ?? TimeSpan.Zero).TotalMilliseconds);
         _losers.Clear();
         _picker.MarkHave(index, peer, _losers);
         foreach (var loser in _losers)
@@ -775,10 +769,8 @@ internal sealed partial class Swarm
             // nobody has, not to many copies of the same ones.
             return 1;
         }
-        var bytes = Math.Clamp((long)(session.Rate * PipelineSeconds), MinPipelineBytes, MaxPipelineBytes);
-        var pieces = (int)Math.Ceiling(bytes / (double)Info.PieceLength);
         var maxPieces = Math.Max(1, ProtocolConstants.MaxOutstandingRequests / _blocksPerPiece);
-        return Math.Clamp(pieces, 1, maxPieces);
+        return RequestPipeline.Pieces(session.Rate, session.Latency.Value, Math.Max(1, Info.PieceLength), maxPieces);
     }
 
     private void SendCancels(PeerSession session, int index)
@@ -1058,6 +1050,9 @@ internal sealed partial class Swarm
 
         [LoggerMessage(8, LogLevel.Debug, "Closed the connection to {Address} in the swarm of {Digest} ({Rate:F0} B/s exchanged) to make room for a peer with no connections")]
         public static partial void MadeRoom(ILogger logger, Core.Digest digest, string address, double rate);
+
+        [LoggerMessage(9, LogLevel.Trace, "Piece {Index} of {Digest} stored, from {Address} ({Kind}), {Milliseconds:F0} ms after it was requested")]
+        public static partial void PieceStored(ILogger logger, int index, Core.Digest digest, string address, string kind, double milliseconds);
 
         [LoggerMessage(6, LogLevel.Error, "The swarm loop of {Digest} failed")]
         public static partial void LoopFailed(ILogger logger, Core.Digest digest, Exception exception);

@@ -127,6 +127,14 @@ public sealed class PiecePicker
         return FindSlot(CheckIndex(index), peer) >= 0;
     }
 
+    /// <summary>How long ago piece <paramref name="index"/> was requested from <paramref name="peer"/>; null when it is not.</summary>
+    public TimeSpan? RequestAge(PickerPeer peer, int index)
+    {
+        CheckPeer(peer);
+        var slot = FindSlot(CheckIndex(index), peer);
+        return slot < 0 ? null : _timeProvider.GetElapsedTime(_requestedAt[slot]);
+    }
+
     /// <summary>Adds a connected peer, having no pieces until told otherwise.</summary>
     public PickerPeer AddPeer(bool isOrigin, object? tag = null)
     {
