@@ -399,6 +399,24 @@ public sealed class PiecePickerTests
         Assert.Equal(allRequested && !picker.IsComplete, picker.IsEndgame);
     }
 
+    [Fact]
+    public void RequestAge_IsTheTimeSinceThePieceWasRequestedFromThatPeer()
+    {
+        var picker = NewPicker(4);
+        var first = picker.AddPeer(isOrigin: false);
+        var second = picker.AddPeer(isOrigin: false);
+        picker.PeerHasAll(first);
+        picker.PeerHasAll(second);
+        var index = Pick(picker, first);
+        Assert.Null(picker.RequestAge(second, index));
+
+        _time.Advance(TimeSpan.FromMilliseconds(30));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(30), picker.RequestAge(first, index));
+        picker.MarkHave(index, first);
+        Assert.Null(picker.RequestAge(first, index));
+    }
+
     private PiecePicker NewPicker(int pieces, int seed = 1, int[]? have = null, PiecePickerOptions? options = null)
     {
         Bitfield? haveBits = null;
