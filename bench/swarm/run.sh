@@ -44,6 +44,10 @@
 #   --link-trace       every host's upload and download sampled every 50 ms during the timed pull;
 #                      a table per system in $RUN/SYSTEM.links.md (host 0's upload and the agents'
 #                      downloads per quarter second, each host's mean): where a link sat idle
+#   --piece-trace      shoal: the engine logs every piece stored (agents) and first sent (origin) at
+#                      Trace; afterwards how long pieces took to reach the nodes after the origin
+#                      first sent them, and their request-to-arrival times ($RUN/shoal.pieces.txt).
+#                      Costs CPU (a log line per piece per node): rows noted "piece trace"
 #   --notes TEXT       free text for the notes column of every row
 #
 # Environment:
@@ -419,6 +423,36 @@ link_sampler() {
     echo "$line" >>"$out"
     nap 0.05
   done
+}
+
+# piece_report RUNDIR DIGEST: from the Trace lines of the origin (first sends) and the agents
+# (pieces stored) in RUNDIR's logs, how long the pieces of DIGEST took to spread.
+piece_report() {
+  local dir=$1 digest=$2
+  awk -v digest="$digest" '
+    function secs(t,    p) { split(t, p, ":"); return p[1] * 3600 + p[2] * 60 + p[3] }
+    function piece(    i) { i = $0; sub(/.*Piece /, "", i); sub(/ .*/, "", i); return i }
+    index($0, digest) == 0 { next }
+    / sent for the first time, to / { first[piece()] = secs($1); if (!t0 || secs($1) < t0) t0 = secs($1); next }
+    / stored, from / {
+      kind = $0; sub(/.*\(/, "", kind); sub(/\).*/, "", kind)
+      ms = $0; sub(/.*\), /, "", ms); sub(/ ms.*/, "", ms)
+      got[FILENAME, piece()] = secs($1); files[FILENAME] = 1
+      print "request-to-stored-ms-from-" kind, ms + 0
+    }
+    END {
+      if (!t0) exit
+      for (k in first) if (first[k] - t0 > last) last = first[k] - t0
+      print "origin-sent-every-piece-once-s", last
+      for (f in files) {
+        done = 0
+        for (k in first) if ((f, k) in got) { print "lag-after-first-send-s", got[f, k] - first[k]; if (got[f, k] - t0 > done) done = got[f, k] - t0 }
+        print "node-had-every-piece-s", done
+      }
+    }' "$dir"/h0/origin.log "$dir"/h[1-9]*/agent.log |
+  sort -k1,1 -k2,2g |
+  awk 'function flush(    q) { if (n) printf "%-40s median %8.3f  p90 %8.3f  max %8.3f  (%d)\n", key, v[int(n * .5) + 1], v[int(n * .9) + 1], v[n], n; n = 0 }
+       $1 != key { flush(); key = $1 } { v[++n] = $2 } END { flush(); if (!NR) print "(no Trace lines of the engine: Logging__LogLevel__Shoal.P2P.Engine=Trace)" }'
 }
 
 # link_report FILE T0 WALL: host 0's upload and the agents' downloads (min / mean / max over the
@@ -802,11 +836,13 @@ EOF
   done
 
   local -A pid=() port=([build-index]=$BUILD_INDEX_PORT [origin]=$ORIGIN_PORT [tracker]=$TRACKER_PORT [proxy]=$PROXY_PORT)
-  local svc extra
+  local svc extra trace=()
+  # --piece-trace: the engine's Trace lines (a line per piece stored, per first send by the origin)
+  ((PIECE_TRACE)) && trace=(env 'Logging__LogLevel__Shoal.P2P.Engine=Trace')
   for svc in build-index origin tracker proxy; do
     extra=BENCH_${svc^^}_ARGS; extra=${extra//-/_}
     # shellcheck disable=SC2086 # the extra arguments are meant to be split
-    spawn 0 "$svc" "$SHOAL" "$svc" --config "$dir/$svc.yaml" ${!extra:-}
+    spawn 0 "$svc" "${trace[@]}" "$SHOAL" "$svc" --config "$dir/$svc.yaml" ${!extra:-}
     pid[$svc]=$LAST_PID
   done
   for svc in build-index origin tracker proxy; do
@@ -820,7 +856,7 @@ EOF
   local agents=()
   for ((i = 1; i <= N; i++)); do
     # shellcheck disable=SC2086
-    spawn "$i" agent "$SHOAL" agent --config "$dir/agent-$i.yaml" ${BENCH_AGENT_ARGS:-}
+    spawn "$i" agent "${trace[@]}" "$SHOAL" agent --config "$dir/agent-$i.yaml" ${BENCH_AGENT_ARGS:-}
     agents[i]=$LAST_PID
   done
   for ((i = 1; i <= N; i++)); do
@@ -875,7 +911,13 @@ EOF
   # Over HTTP every byte comes from h0's one link (N·S/RATE); a swarm could do S/RATE.
   local method_bound
   if ((p2p)); then method_bound=$(calc "$SIZE * 8 / $BPS"); else method_bound=$(calc "$N * $SIZE * 8 / $BPS"); fi
+  ((PIECE_TRACE)) && notes+="${notes:+;}piece trace"
   end_timed shoal shoal "$engine" "$method_bound" "$(shoal_piece_length)" "$notes" "${PULL_FILES[@]}"
+  if ((PIECE_TRACE)); then
+    piece_report "$RUN" "sha256:$BLOB_SHA" >"$RUN/shoal.pieces.txt"
+    log "shoal: how the pieces spread (seconds; $RUN/shoal.pieces.txt):"
+    sed 's/^/  /' "$RUN/shoal.pieces.txt" >&2
+  fi
 }
 shoal_url() { echo "http://$(ip_of "$1"):$AGENT_PORT/v2/$REPO/blobs/sha256:$BLOB_SHA"; }
 
@@ -1045,7 +1087,7 @@ main() {
   N=$1 RATE=$2
   local size_arg=$3; shift 3
   local systems="shoal direct bt" no_build=0 s
-  TIMEOUT= NOTES= CLIENT_COPY=0 P2P_TLS=0 LINK_TRACE=0
+  TIMEOUT= NOTES= CLIENT_COPY=0 P2P_TLS=0 LINK_TRACE=0 PIECE_TRACE=0
   while (($#)); do
     case $1 in
       --systems) systems=${2:?--systems needs a list}; shift 2 ;;
@@ -1056,6 +1098,7 @@ main() {
       --client-copy) CLIENT_COPY=1; shift ;;
       --p2p-tls) P2P_TLS=1; shift ;;
       --link-trace) LINK_TRACE=1; shift ;;
+      --piece-trace) PIECE_TRACE=1; shift ;;
       --agent-args) BENCH_AGENT_ARGS="${BENCH_AGENT_ARGS:+$BENCH_AGENT_ARGS }${2:?}"; shift 2 ;;
       --origin-args) BENCH_ORIGIN_ARGS="${BENCH_ORIGIN_ARGS:+$BENCH_ORIGIN_ARGS }${2:?}"; shift 2 ;;
       -h | --help) usage 0 ;;
