@@ -438,16 +438,16 @@ piece_report() {
       kind = $0; sub(/.*\(/, "", kind); sub(/\).*/, "", kind)
       ms = $0; sub(/.*\), /, "", ms); sub(/ ms.*/, "", ms)
       got[FILENAME, piece()] = secs($1); files[FILENAME] = 1
-      print "request-to-stored-ms-from-" kind, ms + 0
+      print "request-to-arrival-ms-from-" kind "s", ms + 0
     }
     END {
       if (!t0) exit
       for (k in first) if (first[k] - t0 > last) last = first[k] - t0
-      print "origin-sent-every-piece-once-s", last
+      print "origin-sent-every-piece-once-after-s", last
       for (f in files) {
         done = 0
-        for (k in first) if ((f, k) in got) { print "lag-after-first-send-s", got[f, k] - first[k]; if (got[f, k] - t0 > done) done = got[f, k] - t0 }
-        print "node-had-every-piece-s", done
+        for (k in first) if ((f, k) in got) { print "piece-at-node-after-origin-sent-it-s", got[f, k] - first[k]; if (got[f, k] - t0 > done) done = got[f, k] - t0 }
+        print "node-complete-after-origin-first-sent-s", done
       }
     }' "$dir"/h0/origin.log "$dir"/h[1-9]*/agent.log |
   sort -k1,1 -k2,2g |
