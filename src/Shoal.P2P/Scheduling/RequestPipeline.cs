@@ -7,8 +7,8 @@ namespace Shoal.P2P.Scheduling;
 /// every piece then takes that long to pass one hop, and peers that got the same piece later (with
 /// upload to spare) are never asked for it. In a 16-host swarm pulling together, keeping 0.25 s of
 /// each peer's rate (at least 512 KiB) requested left the agents that no origin fed sending at half
-/// their link while the others' queues grew; 0.1 s (at least 128 KiB) measured 4 % faster
-/// (docs/benchmarks.md, *Shallower pipelines*).
+/// their link while the others' queues grew; 0.1 s (at least 128 KiB) measured 4 % faster there,
+/// and 9 % faster with 8 % less CPU at 32 hosts (docs/benchmarks.md, *Shallower pipelines*).
 /// </summary>
 /// <remarks>
 /// A pipeline sized from the rate alone feeds on itself: a peer can deliver at most what is
