@@ -451,7 +451,7 @@ piece_report() {
       }
     }' "$dir"/h0/origin.log "$dir"/h[1-9]*/agent.log |
   sort -k1,1 -k2,2g |
-  awk 'function flush(    q) { if (n) printf "%-40s median %8.3f  p90 %8.3f  max %8.3f  (%d)\n", key, v[int(n * .5) + 1], v[int(n * .9) + 1], v[n], n; n = 0 }
+  awk 'function flush() { if (n) printf "%-40s median %8.3f  p90 %8.3f  max %8.3f  (%d)\n", key, v[int(n * .5) + 1], v[int(n * .9) + 1], v[n], n; n = 0 }
        $1 != key { flush(); key = $1 } { v[++n] = $2 } END { flush(); if (!NR) print "(no Trace lines of the engine: Logging__LogLevel__Shoal.P2P.Engine=Trace)" }'
 }
 

@@ -117,14 +117,14 @@ internal sealed partial class Swarm
             return;
         }
         _pieceUploads++;
-        if (_sentCount[index] == 0)
+        if (_sentCount[index]++ == 0)
         {
             Log.FirstSent(_logger, index, Info.Digest, session.Address);
-        }
-        if (_sentCount[index]++ == 0 && ++_piecesSentOnce == _sentCount.Length)
-        {
-            Log.SentOnce(_logger, Info.Digest, _time.GetElapsedTime(_firstOfferAt).TotalSeconds, _pieceUploads - _sentCount.Length);
-            OfferEverythingToAll();
+            if (++_piecesSentOnce == _sentCount.Length)
+            {
+                Log.SentOnce(_logger, Info.Digest, _time.GetElapsedTime(_firstOfferAt).TotalSeconds, _pieceUploads - _sentCount.Length);
+                OfferEverythingToAll();
+            }
         }
         _lastActivity = _time.GetTimestamp();
         if (session.Active)
