@@ -398,9 +398,11 @@ internal sealed partial class Swarm
             }
         }
         _stateDirty = true;
-        Download?.Pulse();
         if (File.IsComplete)
         {
+            // Before readers wake: the one waiting for the blob's last byte finds it verified.
+            StartCommit();
+            Download?.Pulse();
             _heldSince = 0;
             foreach (var other in _sessions)
             {
@@ -415,10 +417,10 @@ internal sealed partial class Swarm
             var seconds = _time.GetElapsedTime(_startedAt).TotalSeconds;
             _engine.Stats.Downloaded(seconds);
             Log.Downloaded(_logger, Info.Digest, Info.Length, seconds, _fromOrigins, _fromAgents, _peersSeen);
-            StartCommit();
             StartAnnounce();
             return;
         }
+        Download?.Pulse();
         if (peer is not null)
         {
             Fill(session);
@@ -571,19 +573,29 @@ internal sealed partial class Swarm
             return;
         }
         _committing = true;
-        var path = _partials!.DataPath(Info.Digest);
         var download = Download!;
-        var file = File;
+        VerifiedFile verified;
+        try
+        {
+            // Every piece passed its check against the metainfo's chain, whose last value is the
+            // digest: the file as a whole hashes to the digest, with no second pass over it. From
+            // here readers may have the last byte (told here, not after a hop to the thread pool),
+            // while the store makes the blob durable and visible.
+            verified = VerifiedFile.FromVerifiedPieces(_partials!.DataPath(Info.Digest), Info, File.HasPiece);
+        }
+        catch (Exception ex)
+        {
+            download.Fail(ex);
+            Post(new SwarmEvent.Committed(ex));
+            return;
+        }
+        download.Verified();
+        var store = _store;
         _ = Task.Run(async () =>
         {
             try
             {
-                // Every piece passed its check against the metainfo's chain, whose last value is the
-                // digest: the file as a whole hashes to the digest, with no second pass over it. From
-                // here readers may have the last byte, while the store makes the blob durable and visible.
-                var verified = VerifiedFile.FromVerifiedPieces(path, Info, file.HasPiece);
-                download.Verified();
-                var result = await _store.PublishAsync(verified, CancellationToken.None);
+                var result = await store.PublishAsync(verified, CancellationToken.None);
                 download.Complete(result);
                 Post(new SwarmEvent.Committed(null));
             }
