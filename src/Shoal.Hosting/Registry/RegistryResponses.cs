@@ -108,7 +108,7 @@ public static class RegistryResponses
         var remaining = count;
         while (remaining > 0)
         {
-            var memory = destination.GetMemory((int)Math.Min(StreamBuffers.ResponseChunkSize, remaining));
+            var memory = destination.GetMemory((int)Math.Min(StreamBuffers.CopyBufferSize, remaining));
             var read = await source.ReadAsync(memory[..(int)Math.Min(memory.Length, remaining)], cancellationToken);
             if (read == 0)
             {
