@@ -46,7 +46,8 @@
 #                      downloads per quarter second, each host's mean): where a link sat idle
 #   --piece-trace      shoal: the engine logs every piece stored (agents) and first sent (origin) at
 #                      Trace; afterwards how long pieces took to reach the nodes after the origin
-#                      first sent them, and their request-to-arrival times ($RUN/shoal.pieces.txt).
+#                      first sent them, how far the nodes trailed the origin, their request-to-arrival
+#                      times and each node's start-up after the clock started ($RUN/shoal.pieces.txt).
 #                      Costs CPU (a log line per piece per node): rows noted "piece trace"
 #   --notes TEXT       free text for the notes column of every row
 #
@@ -425,29 +426,45 @@ link_sampler() {
   done
 }
 
-# piece_report RUNDIR DIGEST: from the Trace lines of the origin (first sends) and the agents
-# (pieces stored) in RUNDIR's logs, how long the pieces of DIGEST took to spread.
+# piece_report RUNDIR DIGEST [CLOCK]: from the Trace lines of the origin (first sends) and the agents
+# (announces answered, peers ready, pieces stored) in RUNDIR's logs, how long the pieces of DIGEST
+# took to spread; with CLOCK (the epoch time the clock started) also each node's start-up after it.
+# "pieces-behind-origin-at-S" is how many of the pieces the origin had sent a node lacked S seconds
+# after the origin's first send ("-at-end": when the origin had sent every piece once): a node
+# trails the origin by the origin's rate times the time a piece takes to reach it.
 piece_report() {
-  local dir=$1 digest=$2
-  awk -v digest="$digest" '
+  local dir=$1 digest=$2 clock=${3:-}
+  awk -v digest="$digest" -v clock="$clock" '
     function secs(t,    p) { split(t, p, ":"); return p[1] * 3600 + p[2] * 60 + p[3] }
     function piece(    i) { i = $0; sub(/.*Piece /, "", i); sub(/ .*/, "", i); return i }
+    function since(t) { return t - c0 }
+    BEGIN { if (clock != "") c0 = clock % 86400 }
     index($0, digest) == 0 { next }
     / sent for the first time, to / { first[piece()] = secs($1); if (!t0 || secs($1) < t0) t0 = secs($1); next }
+    / answered with / { if (c0 && !((FILENAME, "announce") in seen)) { seen[FILENAME, "announce"] = 1; print "start-announce-answered-after-clock-s", since(secs($1)) }; next }
+    / \(origin, .* ready in the swarm / { if (c0 && !((FILENAME, "origin") in seen)) { seen[FILENAME, "origin"] = 1; print "start-origin-ready-after-clock-s", since(secs($1)) }; next }
     / stored, from / {
       kind = $0; sub(/.*\(/, "", kind); sub(/\).*/, "", kind)
       ms = $0; sub(/.*\), /, "", ms); sub(/ ms.*/, "", ms)
       got[FILENAME, piece()] = secs($1); files[FILENAME] = 1
+      if (c0 && !((FILENAME, "piece") in seen)) { seen[FILENAME, "piece"] = 1; print "start-first-piece-after-clock-s", since(secs($1)) }
       print "request-to-arrival-ms-from-" kind "s", ms + 0
     }
     END {
       if (!t0) exit
+      if (c0) print "start-origin-first-send-after-clock-s", since(t0)
       for (k in first) if (first[k] - t0 > last) last = first[k] - t0
       print "origin-sent-every-piece-once-after-s", last
+      split("0.25 0.5 1 2", at, " "); at[5] = last
       for (f in files) {
         done = 0
         for (k in first) if ((f, k) in got) { print "piece-at-node-after-origin-sent-it-s", got[f, k] - first[k]; if (got[f, k] - t0 > done) done = got[f, k] - t0 }
         print "node-complete-after-origin-first-sent-s", done
+        for (j = 1; j <= 5; j++) {
+          behind = 0
+          for (k in first) if (first[k] - t0 <= at[j] && !((f, k) in got && got[f, k] - t0 <= at[j])) behind++
+          print "pieces-behind-origin-at-" (j < 5 ? at[j] "s" : "end"), behind
+        }
       }
     }' "$dir"/h0/origin.log "$dir"/h[1-9]*/agent.log |
   sort -k1,1 -k2,2g |
@@ -914,7 +931,7 @@ EOF
   ((PIECE_TRACE)) && notes+="${notes:+;}piece trace"
   end_timed shoal shoal "$engine" "$method_bound" "$(shoal_piece_length)" "$notes" "${PULL_FILES[@]}"
   if ((PIECE_TRACE)); then
-    piece_report "$RUN" "sha256:$BLOB_SHA" >"$RUN/shoal.pieces.txt"
+    piece_report "$RUN" "sha256:$BLOB_SHA" "$T0" >"$RUN/shoal.pieces.txt"
     log "shoal: how the pieces spread (seconds; $RUN/shoal.pieces.txt):"
     sed 's/^/  /' "$RUN/shoal.pieces.txt" >&2
   fi

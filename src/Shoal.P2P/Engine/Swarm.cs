@@ -330,6 +330,7 @@ internal sealed partial class Swarm
         session.Peer = _picker.AddPeer(remote.IsOrigin, session);
         session.ReadyAt = _time.GetTimestamp();
         _peersSeen++;
+        Log.PeerReady(_logger, session.Address, remote.IsOrigin ? "origin" : "agent", session.Outgoing ? "dialled" : "accepted", Info.Digest, pieces.SetCount, _picker.Peers.Count);
         _picker.PeerHasBitfield(session.Peer, pieces);
         if (PartIfBothComplete(session))
         {
@@ -436,6 +437,7 @@ internal sealed partial class Swarm
         _announcing = false;
         if (result is not null)
         {
+            Log.Announced(_logger, Info.Digest, result.Peers.Count, _time.GetElapsedTime(_lastAnnounce).TotalMilliseconds);
             _announceInterval = result.Interval;
             foreach (var peer in result.Peers)
             {
@@ -1062,6 +1064,12 @@ internal sealed partial class Swarm
 
         [LoggerMessage(8, LogLevel.Debug, "Closed the connection to {Address} in the swarm of {Digest} ({Rate:F0} B/s exchanged) to make room for a peer with no connections")]
         public static partial void MadeRoom(ILogger logger, Core.Digest digest, string address, double rate);
+
+        [LoggerMessage(23, LogLevel.Trace, "Peer {Address} ({Kind}, {Direction}) ready in the swarm of {Digest} with {Pieces} pieces; {Peers} peers now")]
+        public static partial void PeerReady(ILogger logger, string address, string kind, string direction, Core.Digest digest, int pieces, int peers);
+
+        [LoggerMessage(24, LogLevel.Trace, "Announce of {Digest} answered with {Peers} peers after {Milliseconds:F0} ms")]
+        public static partial void Announced(ILogger logger, Core.Digest digest, int peers, double milliseconds);
 
         [LoggerMessage(9, LogLevel.Trace, "Piece {Index} of {Digest} stored, from {Address} ({Kind}), {Milliseconds:F0} ms after it was requested")]
         public static partial void PieceStored(ILogger logger, int index, Core.Digest digest, string address, string kind, double milliseconds);
