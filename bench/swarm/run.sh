@@ -437,22 +437,23 @@ piece_report() {
   awk -v digest="$digest" -v clock="$clock" '
     function secs(t,    p) { split(t, p, ":"); return p[1] * 3600 + p[2] * 60 + p[3] }
     function piece(    i) { i = $0; sub(/.*Piece /, "", i); sub(/ .*/, "", i); return i }
-    function since(t) { return t - c0 }
+    # first_after_clock(NAME): the first such line of this log, as NAME seconds after the clock (with CLOCK only)
+    function first_after_clock(name) { if (c0 && !((FILENAME, name) in seen)) { seen[FILENAME, name] = 1; print name, secs($1) - c0 } }
     BEGIN { if (clock != "") c0 = clock % 86400 }
     index($0, digest) == 0 { next }
     / sent for the first time, to / { first[piece()] = secs($1); if (!t0 || secs($1) < t0) t0 = secs($1); next }
-    / answered with / { if (c0 && !((FILENAME, "announce") in seen)) { seen[FILENAME, "announce"] = 1; print "start-announce-answered-after-clock-s", since(secs($1)) }; next }
-    / \(origin, .* ready in the swarm / { if (c0 && !((FILENAME, "origin") in seen)) { seen[FILENAME, "origin"] = 1; print "start-origin-ready-after-clock-s", since(secs($1)) }; next }
+    / answered with / { first_after_clock("start-announce-answered-after-clock-s"); next }
+    / \(origin, .* ready in the swarm / { first_after_clock("start-origin-ready-after-clock-s"); next }
     / stored, from / {
       kind = $0; sub(/.*\(/, "", kind); sub(/\).*/, "", kind)
       ms = $0; sub(/.*\), /, "", ms); sub(/ ms.*/, "", ms)
       got[FILENAME, piece()] = secs($1); files[FILENAME] = 1
-      if (c0 && !((FILENAME, "piece") in seen)) { seen[FILENAME, "piece"] = 1; print "start-first-piece-after-clock-s", since(secs($1)) }
+      first_after_clock("start-first-piece-after-clock-s")
       print "request-to-arrival-ms-from-" kind "s", ms + 0
     }
     END {
       if (!t0) exit
-      if (c0) print "start-origin-first-send-after-clock-s", since(t0)
+      if (c0) print "start-origin-first-send-after-clock-s", t0 - c0
       for (k in first) if (first[k] - t0 > last) last = first[k] - t0
       print "origin-sent-every-piece-once-after-s", last
       split("0.25 0.5 1 2", at, " "); at[5] = last

@@ -587,8 +587,7 @@ internal sealed partial class Swarm
         }
         catch (Exception ex)
         {
-            download.Fail(ex);
-            Post(new SwarmEvent.Committed(ex));
+            Failed(ex);
             return;
         }
         download.Verified();
@@ -603,10 +602,15 @@ internal sealed partial class Swarm
             }
             catch (Exception ex)
             {
-                download.Fail(ex);
-                Post(new SwarmEvent.Committed(ex));
+                Failed(ex);
             }
         });
+
+        void Failed(Exception ex)
+        {
+            download.Fail(ex);
+            Post(new SwarmEvent.Committed(ex));
+        }
     }
 
     private void StartAnnounce()
